@@ -1,0 +1,37 @@
+# KIA – the two commands of the README: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
+export KIA_SESSION_COOKIE_SECURE ?= 0
+
+.PHONY: run test test-pg install bench-ingest clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate the SQLite database under instance/, load demo data if it is new, serve on :5000.
+run: $(STAMP)
+	$(BIN)/kia db upgrade
+	if $(BIN)/kia db is-new; then $(BIN)/kia demo-data --incidents 500; fi
+	$(BIN)/kia serve --host 127.0.0.1 --port 5000
+
+## The whole suite on SQLite (no server needed).
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## The whole suite on PostgreSQL (a fresh database kia_test on the local server).
+test-pg: $(STAMP)
+	KIA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,39 @@
+"""API authentication: a Bearer token (scopes narrow the owner's roles) or the web session."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, request
+from flask_login import current_user
+
+from kia.access import Actor
+from kia.app import current_actor, db_session
+from kia.auth.tokens import resolve_token
+
+
+def authenticate() -> None:
+    """Set g.actor for this request. A present but invalid token is a 401 at once."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        token = resolve_token(db_session(), secret.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            abort(401)
+        g.actor = Actor.for_user(token.user, token.scope_set)
+    elif current_user and current_user.is_authenticated:
+        g.actor = Actor.for_user(current_user)
+
+
+def requires(scope: str | None = None):
+    """Decorate a view: 401 without an actor, 403 when the token lacks `scope`."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            actor = current_actor()
+            if actor is None:
+                abort(401)
+            if scope:
+                actor.require_scope(scope)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator

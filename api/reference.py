@@ -1,0 +1,38 @@
+"""Reference data: event types (and adding one, for admins) and the org tree."""
+from __future__ import annotations
+
+from flask import Blueprint, request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from api.auth import requires
+from api.problems import json_body
+from api.schemas import IncidentTypeIn, IncidentTypeOut, OrgUnitOut
+from kia.app import current_actor, db_session
+from kia.incidents.types import create_incident_type, list_types
+from kia.orgs.models import OrgUnit
+
+bp = Blueprint("reference", __name__)
+
+
+@bp.get("/incident-types")
+@requires()
+def index_incident_types():
+    include_inactive = request.args.get("include_inactive") in ("1", "true")
+    return IncidentTypeOut(many=True).dump(list_types(db_session(), include_inactive=include_inactive))
+
+
+@bp.post("/incident-types")
+@requires("admin")
+def create_type():
+    spec = IncidentTypeIn().load(json_body())
+    incident_type = create_incident_type(db_session(), current_actor(), spec)
+    return IncidentTypeOut().dump(incident_type), 201
+
+
+@bp.get("/org-units")
+@requires()
+def index_org_units():
+    units = db_session().scalars(
+        select(OrgUnit).where(OrgUnit.active.is_(True)).options(joinedload(OrgUnit.parent)).order_by(OrgUnit.path))
+    return OrgUnitOut(many=True).dump(units)

@@ -1,0 +1,186 @@
+"""marshmallow schemas of API v1: input shape checks, output formats, and the OpenAPI components."""
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import EXCLUDE, RAISE, Schema, fields, post_load, validate
+
+from kia.incidents.models import Category, FieldKind, Gender, PersonCategory, PersonRole
+from kia.incidents.services import IncidentInput, PersonInput
+
+
+def _values(enum_class) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+class LocalDateTime(fields.DateTime):
+    """Stored in UTC, shown with the offset of the configured time zone (Europe/Stockholm)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(current_app.extensions["kia"].settings.timezone).isoformat()
+
+
+class Localised(Schema):
+    sv = fields.String(required=True)
+    en = fields.String(required=True)
+
+
+# ---- input ---------------------------------------------------------------------------------
+
+class PersonIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    role = fields.String(required=True, validate=validate.OneOf(_values(PersonRole)))
+    category = fields.String(required=True, validate=validate.OneOf(_values(PersonCategory)))
+    gender = fields.String(load_default="unknown", validate=validate.OneOf(_values(Gender)))
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    class_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    personal_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                                    metadata={"description": "personnummer or samordningsnummer; sensitive"})
+
+    @post_load
+    def make(self, data, **_):
+        return PersonInput(**data)
+
+
+class IncidentIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    type = fields.String(required=True, metadata={"description": "event type code, e.g. threat_violence"})
+    org_unit = fields.String(required=True, metadata={"description": "org unit code"})
+    occurred_at = fields.DateTime(required=True, metadata={"description": "ISO 8601; without offset: Stockholm time"})
+    known_at = fields.DateTime(load_default=None, allow_none=True,
+                               metadata={"description": "when the school learned of it; default occurred_at"})
+    location = fields.String(load_default="", validate=validate.Length(max=300))
+    description = fields.String(required=True, metadata={"description": "what happened, at most 10,000 characters"})
+    persons = fields.List(fields.Nested(PersonIn), load_default=list, validate=validate.Length(max=50))
+    fields_ = fields.Dict(keys=fields.String(), data_key="fields", attribute="fields", load_default=dict,
+                          metadata={"description": "the event type's own fields, by key"})
+    anonymous = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data, **_):
+        return IncidentInput(**data)
+
+
+class IncidentQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    type = fields.String()
+    org_unit = fields.String(metadata={"description": "org unit code; includes its whole subtree"})
+    from_ = fields.DateTime(data_key="from", attribute="occurred_from",
+                            metadata={"description": "occurred at or after"})
+    to = fields.DateTime(attribute="occurred_to", metadata={"description": "occurred before"})
+    cursor = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class FieldDefinitionIn(Schema):
+    key = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(_values(FieldKind)))
+    label = fields.Nested(Localised, required=True)
+    required = fields.Boolean(load_default=False)
+    sensitive = fields.Boolean(load_default=False)
+    choices = fields.List(fields.Dict(), load_default=list,
+                          metadata={"description": '[{"value": "knife", "sv": "Kniv", "en": "Knife"}]'})
+
+
+class IncidentTypeIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True)
+    name = fields.Nested(Localised, required=True)
+    help = fields.Nested(Localised, load_default=None)
+    category = fields.String(required=True, validate=validate.OneOf(_values(Category)))
+    fields_ = fields.List(fields.Nested(FieldDefinitionIn), data_key="fields", attribute="fields", load_default=list)
+    active = fields.Boolean(load_default=True)
+    confidential = fields.Boolean(load_default=False)
+    case_per_affected_pupil = fields.Boolean(load_default=False)
+    allows_anonymous = fields.Boolean(load_default=False)
+
+
+# ---- output --------------------------------------------------------------------------------
+
+class ChoiceOut(Schema):
+    value = fields.String()
+    sv = fields.String()
+    en = fields.String()
+
+
+class FieldDefinitionOut(Schema):
+    key = fields.String()
+    type = fields.String(attribute="kind")
+    label = fields.Function(lambda f: {"sv": f.label_sv, "en": f.label_en})
+    required = fields.Boolean()
+    sensitive = fields.Boolean()
+    choices = fields.List(fields.Nested(ChoiceOut))
+
+
+class IncidentTypeOut(Schema):
+    code = fields.String()
+    name = fields.Function(lambda t: {"sv": t.name_sv, "en": t.name_en})
+    help = fields.Function(lambda t: {"sv": t.help_sv, "en": t.help_en})
+    category = fields.String()
+    fields_ = fields.List(fields.Nested(FieldDefinitionOut), data_key="fields", attribute="fields")
+    active = fields.Boolean()
+    confidential = fields.Boolean()
+    case_per_affected_pupil = fields.Boolean()
+    allows_anonymous = fields.Boolean()
+
+
+class OrgUnitOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    parent_code = fields.Function(lambda u: u.parent.code if u.parent else None)
+
+
+class PersonOut(Schema):
+    role = fields.String()
+    category = fields.String()
+    gender = fields.String()
+    name = fields.String(allow_none=True)
+    class_name = fields.String(allow_none=True)
+    personal_number = fields.String(allow_none=True, metadata={"description": "masked: YYYYMMDD-****"})
+
+
+class CaseRefOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    state = fields.String()
+    type = fields.String()
+
+
+class ReporterOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class IncidentOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    type = fields.String()
+    type_name = fields.Nested(Localised)
+    org_unit = fields.String()
+    org_unit_name = fields.String()
+    occurred_at = LocalDateTime()
+    known_at = LocalDateTime()
+    reported_at = LocalDateTime()
+    location = fields.String()
+    description = fields.String()
+    anonymous = fields.Boolean()
+    reporter = fields.Nested(ReporterOut, allow_none=True)
+    persons = fields.List(fields.Nested(PersonOut))
+    fields_ = fields.Dict(data_key="fields", attribute="fields")
+    cases = fields.List(fields.Nested(CaseRefOut))
+
+
+class IncidentPageOut(Schema):
+    items = fields.List(fields.Nested(IncidentOut))
+    next_cursor = fields.String(allow_none=True)

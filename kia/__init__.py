@@ -1,0 +1,1 @@
+"""KIA – incident reporting and case handling for Swedish municipal schools."""

@@ -1,0 +1,113 @@
+"""Who may see and do what. Every read of incidents or cases is filtered here, nowhere else.
+
+A role is held on an org unit and applies to its whole subtree (DOMAIN.md). Records outside
+the actor's scope are reported as not found by the callers, never as forbidden.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, or_, select
+
+from kia.errors import N_, Forbidden, Msg
+from kia.incidents.models import Category, IncidentType
+from kia.orgs.models import OrgUnit, Role, User
+
+# Which incident types each role sees inside its subtree.
+SEES_ALL_TYPES = {Role.HANDLER, Role.PRINCIPAL_ORG}
+SEES_NON_CONFIDENTIAL = {Role.SAFETY_OFFICER}
+SEES_WORK_ENVIRONMENT = {Role.SAFETY_REP}
+HANDLES_INCIDENTS = SEES_ALL_TYPES | SEES_NON_CONFIDENTIAL | SEES_WORK_ENVIRONMENT
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    unit_id: int
+    unit_path: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A signed-in user as the access rules see them: roles on units, and scopes when using a token."""
+
+    user: User
+    grants: tuple[Grant, ...]
+    scopes: frozenset[str] | None = None  # None: a web session, limited only by roles
+
+    @classmethod
+    def for_user(cls, user: User, scopes: frozenset[str] | None = None) -> "Actor":
+        grants = tuple(Grant(m.role, m.org_unit_id, m.org_unit.path) for m in user.memberships)
+        return cls(user=user, grants=grants, scopes=scopes)
+
+    @property
+    def user_id(self) -> int:
+        return self.user.id
+
+    @property
+    def language(self) -> str:
+        return self.user.language
+
+    def has_scope(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
+
+    def require_scope(self, scope: str) -> None:
+        if not self.has_scope(scope):
+            raise Forbidden(Msg(N_("This token lacks the scope %(scope)s."), {"scope": scope}))
+
+    def paths_for(self, roles: set[Role]) -> list[str]:
+        return sorted({g.unit_path for g in self.grants if g.role in roles})
+
+    def holds_role_over(self, unit: OrgUnit, roles: set[Role] | None = None) -> bool:
+        return any(unit.path.startswith(g.unit_path) and (roles is None or g.role in roles)
+                   for g in self.grants)
+
+    def is_config_admin(self) -> bool:
+        """Event types and other city-wide configuration: admin held on a root of the tree."""
+        return self.has_scope("admin") and any(
+            g.role == Role.ADMIN and g.unit_path.count("/") == 2 for g in self.grants)
+
+
+def subtree_ids(paths: list[str]):
+    """A subquery of the ids of all units under any of `paths` (each path includes its own unit)."""
+    return select(OrgUnit.id).where(or_(*(OrgUnit.path.like(p + "%") for p in paths)))
+
+
+def _types_where(*conditions):
+    return select(IncidentType.id).where(*conditions)
+
+
+def record_visibility(actor: Actor, unit_col, type_col, reporter_col=None) -> ColumnElement[bool]:
+    """The WHERE clause limiting incidents (or cases) to what `actor` may read."""
+    clauses = []
+    if reporter_col is not None:
+        clauses.append(reporter_col == actor.user_id)
+    all_types = actor.paths_for(SEES_ALL_TYPES)
+    if all_types:
+        clauses.append(unit_col.in_(subtree_ids(all_types)))
+    non_confidential = actor.paths_for(SEES_NON_CONFIDENTIAL)
+    if non_confidential:
+        clauses.append(unit_col.in_(subtree_ids(non_confidential))
+                       & type_col.in_(_types_where(IncidentType.confidential.is_(False))))
+    work_environment = actor.paths_for(SEES_WORK_ENVIRONMENT)
+    if work_environment:
+        clauses.append(unit_col.in_(subtree_ids(work_environment))
+                       & type_col.in_(_types_where(IncidentType.confidential.is_(False),
+                                                   IncidentType.category == Category.WORK_ENVIRONMENT)))
+    return or_(*clauses) if clauses else false()
+
+
+def may_file_on(actor: Actor, unit: OrgUnit) -> bool:
+    """Staff file only on units where they hold a role (on the unit or an ancestor)."""
+    return actor.holds_role_over(unit)
+
+
+# Names, classes, personal numbers and sensitive field values: the handler chain and the reporter.
+SEES_PERSONAL_DATA = {Role.HANDLER, Role.PRINCIPAL_ORG, Role.SAFETY_OFFICER}
+
+
+def may_see_personal_data(actor: Actor, incident) -> bool:
+    if incident.reporter_id is not None and incident.reporter_id == actor.user_id:
+        return True
+    roles = SEES_ALL_TYPES if incident.incident_type.confidential else SEES_PERSONAL_DATA
+    return actor.holds_role_over(incident.org_unit, roles)

@@ -1,0 +1,119 @@
+"""The app factory: wires settings, database, authentication, languages and the api/web blueprints.
+
+Production runs `gunicorn 'kia.app:create_app()'`; every setting comes from the environment.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, request
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from sqlalchemy.orm import Session, sessionmaker
+
+from kia import i18n
+from kia.access import Actor
+from kia.config import Settings
+from kia.db import make_engine, make_session_factory
+from kia.orgs.models import User
+
+log = logging.getLogger(__name__)
+LANGUAGES = ("sv", "en")
+
+
+@dataclass
+class KiaState:
+    settings: Settings
+    session_factory: sessionmaker[Session]
+
+
+def state() -> KiaState:
+    return current_app.extensions["kia"]
+
+
+def db_session() -> Session:
+    """The request's database session, opened on first use and closed when the request ends."""
+    if "db_session" not in g:
+        g.db_session = state().session_factory()
+    return g.db_session
+
+
+def current_actor() -> Actor | None:
+    """The authenticated actor of this request (API token or web session), or None."""
+    return g.get("actor")
+
+
+def select_language() -> str:
+    header = request.accept_languages.best_match(LANGUAGES) if request.headers.get("Accept-Language") else None
+    if header:
+        return header
+    actor = current_actor()
+    if actor is not None:
+        return actor.language
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    return state().settings.default_language
+
+
+def _load_user(user_id: str) -> User | None:
+    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'",
+    )
+    return response
+
+
+def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    if session_factory is None:
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        session_factory = make_session_factory(engine)
+
+    app = Flask("kia", root_path=str(settings.instance_path.parent), instance_path=str(settings.instance_path),
+                template_folder=None, static_folder=None)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        BABEL_DEFAULT_LOCALE=settings.default_language,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone.key,
+        BABEL_TRANSLATION_DIRECTORIES=str(i18n.ensure_compiled()),
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.extensions["kia"] = KiaState(settings=settings, session_factory=session_factory)
+
+    Babel(app, locale_selector=select_language, timezone_selector=lambda: settings.timezone.key)
+    login_manager = LoginManager(app)
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "web.login"
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    app.after_request(_security_headers)
+
+    from api import api_blueprint
+    from web import web_blueprint
+
+    app.register_blueprint(api_blueprint)
+    app.register_blueprint(web_blueprint)
+    return app

@@ -1,0 +1,1 @@
+"""Credentials: argon2 password hashes and API tokens with scopes."""

@@ -1,0 +1,1 @@
+"""Cases (ärenden): the handling of an incident, one or more per incident."""

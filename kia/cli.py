@@ -1,0 +1,203 @@
+"""The `kia` command: database, demo data, users, tokens, event types and the server."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import inspect
+
+from kia.config import SETTINGS_DOC, Settings
+from kia.db import make_engine, make_session_factory
+from kia.errors import DomainError, ValidationFailed
+
+
+def _session():
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    return make_session_factory(engine)()
+
+
+def _fail(error: DomainError) -> None:
+    if isinstance(error, ValidationFailed):
+        for path, messages in error.errors.items():
+            for message in messages:
+                click.echo(f"{path}: {message.render()}", err=True)
+    else:
+        click.echo(error.detail.render() if error.detail else error.title, err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """KIA – incident reporting and case handling. Settings come from KIA_* environment variables."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and add missing built-in event types."""
+    from kia import migrate
+    from kia.incidents.builtin_types import ensure_builtin_types
+
+    settings = Settings.from_env()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    with engine.begin() as connection:
+        migrate.upgrade(connection)
+    with make_session_factory(engine)() as session:
+        added = ensure_builtin_types(session)
+    click.echo(f"Database at the newest schema; {added} built-in event types added.")
+
+
+@db.command("is-new")
+def db_is_new() -> None:
+    """Exit 0 if the database holds no org units yet (used by `make run` to load demo data once)."""
+    from sqlalchemy import func, select
+
+    from kia.orgs.models import OrgUnit
+
+    with _session() as session:
+        if not inspect(session.get_bind()).has_table("org_units"):
+            sys.exit(0)
+        sys.exit(0 if session.scalar(select(func.count()).select_from(OrgUnit)) == 0 else 1)
+
+
+@main.command("demo-data")
+@click.option("--incidents", "incident_count", default=0, show_default=True,
+              help="Also file this many realistic incidents over the last two years.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed, for the same data every time.")
+def demo_data(incident_count: int, seed: int) -> None:
+    """Build a Stockholm-like org tree with one user per role (passwords in the README)."""
+    from kia.demo import build_demo_organisation, file_demo_incidents
+
+    settings = Settings.from_env()
+    with _session() as session:
+        try:
+            created = build_demo_organisation(session)
+        except DomainError as error:
+            _fail(error)
+        click.echo("Demo organisation and users created." if created else "Demo organisation already present.")
+        if incident_count:
+            with click.progressbar(length=incident_count, label="Filing demo incidents") as bar:
+                file_demo_incidents(session, incident_count, settings.timezone, seed=seed, progress=bar.update)
+            click.echo(f"{incident_count} incidents filed.")
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters; prompted for when left out.")
+@click.option("--role", "roles", multiple=True, help="A role, paired in order with --unit; may repeat.")
+@click.option("--unit", "units", multiple=True, help="An org unit code for the --role at the same position.")
+@click.option("--language", default="sv", type=click.Choice(["sv", "en"]), show_default=True)
+def users_create(email, name, password, roles, units, language) -> None:
+    """Create a user: kia users create --email E --name N --password P --role handler --unit S01."""
+    from kia.orgs.services import create_user
+
+    if len(roles) != len(units):
+        raise click.UsageError("Give one --unit for every --role.")
+    with _session() as session:
+        try:
+            user = create_user(session, email, name, password, list(zip(roles, units)), language=language)
+        except DomainError as error:
+            _fail(error)
+        click.echo(f"User {user.email} created (id {user.id}).")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--scopes", required=True, help="Comma-separated, e.g. incidents:read,incidents:write.")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+def tokens_create(email, scopes, name) -> None:
+    """Create an API token; the secret is printed once and only its hash is kept."""
+    from kia.auth.tokens import create_token
+    from kia.orgs.services import user_by_email
+
+    with _session() as session:
+        user = user_by_email(session, email)
+        if user is None:
+            click.echo(f"No user with e-mail {email}.", err=True)
+            sys.exit(2)
+        try:
+            _token, secret = create_token(session, user, [s.strip() for s in scopes.split(",") if s.strip()], name)
+        except DomainError as error:
+            _fail(error)
+        click.echo(secret)
+
+
+@main.group("types")
+def types_group() -> None:
+    """Event types."""
+
+
+@types_group.command("add")
+@click.argument("spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--admin-email", required=True, help="The administrator adding the type (for the access rules).")
+def types_add(spec_file: Path, admin_email: str) -> None:
+    """Add an event type from a JSON file shaped like POST /api/v1/incident-types."""
+    from kia.access import Actor
+    from kia.incidents.types import create_incident_type
+    from kia.orgs.services import user_by_email
+
+    try:
+        spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise click.UsageError(f"{spec_file} is not valid JSON: {error}") from error
+    with _session() as session:
+        admin = user_by_email(session, admin_email)
+        if admin is None:
+            click.echo(f"No user with e-mail {admin_email}.", err=True)
+            sys.exit(2)
+        try:
+            created = create_incident_type(session, Actor.for_user(admin), spec)
+        except DomainError as error:
+            _fail(error)
+        click.echo(f"Event type {created.code} added.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve web + API with gunicorn (the same server as production)."""
+    from gunicorn.app.base import BaseApplication
+
+    from kia.app import create_app
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return create_app()
+
+    click.echo(f"KIA on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    _Server().run()
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """List the environment variables KIA reads, with their defaults."""
+    for name, (default, description) in SETTINGS_DOC.items():
+        click.echo(f"{name}  (default: {default})\n    {description}")

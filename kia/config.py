@@ -1,0 +1,78 @@
+"""Settings from environment variables: the one place every setting is read and documented."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (default, description); README's settings table is generated from this.
+SETTINGS_DOC: dict[str, tuple[str, str]] = {
+    "KIA_INSTANCE_PATH": ("./instance", "Folder for the SQLite database, the generated secret key and local files."),
+    "KIA_DATABASE_URL": ("sqlite:///<instance>/kia.db", "SQLAlchemy URL. Production: postgresql+psycopg://user@host/db."),
+    "KIA_SECRET_KEY": ("generated into <instance>/secret_key", "Signs sessions. Set the same value on every web host."),
+    "KIA_TIMEZONE": ("Europe/Stockholm", "Time zone at the edges (input without offset, display, periods)."),
+    "KIA_DEFAULT_LANGUAGE": ("sv", "Language when neither user nor request says: sv or en."),
+    "KIA_MAX_REQUEST_BYTES": ("1048576", "Largest accepted request body for the JSON API (413 beyond)."),
+    "KIA_DB_POOL_SIZE": ("5", "Connections per process to PostgreSQL."),
+    "KIA_SESSION_COOKIE_SECURE": ("1", "Session cookie only over HTTPS; set 0 for plain-HTTP local runs."),
+}
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Use KIA_SECRET_KEY, or a key generated once and kept under the instance folder."""
+    configured = _env("KIA_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    # Create with owner-only permissions; another process may race us, so keep the first one.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    secret_key: str = field(repr=False)
+    timezone: ZoneInfo
+    default_language: str = "sv"
+    max_request_bytes: int = 1024 * 1024
+    db_pool_size: int = 5
+    session_cookie_secure: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        instance_path = Path(overrides.pop("instance_path", None) or _env("KIA_INSTANCE_PATH", "instance")).resolve()
+        database_url = _env("KIA_DATABASE_URL") or f"sqlite:///{instance_path / 'kia.db'}"
+        values = dict(
+            instance_path=instance_path,
+            database_url=database_url,
+            secret_key=_secret_key(instance_path) if "secret_key" not in overrides else overrides.pop("secret_key"),
+            timezone=ZoneInfo(_env("KIA_TIMEZONE", "Europe/Stockholm")),
+            default_language=_env("KIA_DEFAULT_LANGUAGE", "sv"),
+            max_request_bytes=int(_env("KIA_MAX_REQUEST_BYTES", str(1024 * 1024))),
+            db_pool_size=int(_env("KIA_DB_POOL_SIZE", "5")),
+            session_cookie_secure=_env("KIA_SESSION_COOKIE_SECURE", "1") not in ("0", "false", "no"),
+        )
+        values.update(overrides)
+        if values["default_language"] not in ("sv", "en"):
+            raise ValueError("KIA_DEFAULT_LANGUAGE must be sv or en")
+        return cls(**values)

@@ -1,0 +1,169 @@
+"""Demo data: a Stockholm-like org tree, one user per role, and realistic incidents filed through the
+same service as the API (so numbers, cases and validation are the real ones)."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kia.access import Actor
+from kia.db import utcnow
+from kia.incidents.models import FieldKind, IncidentType
+from kia.incidents.services import IncidentInput, PersonInput, file_incident
+from kia.orgs.models import OrgUnit, User
+from kia.orgs.services import create_org_unit, create_user, user_by_email
+
+DEMO_PASSWORD = "kia-demo-2026"
+DEMO_DOMAIN = "demo.kia.stockholm.se"
+
+GRUNDSKOLOR = [
+    ("ENGEL", "Engelbrektsskolan"), ("ADOLF", "Adolf Fredriks skola"), ("ERIKS", "Eriksdalsskolan"),
+    ("HOGAL", "Högalidsskolan"), ("KATNO", "Katarina Norra skola"), ("MATTE", "Matteusskolan"),
+    ("VASAS", "Vasaskolan"), ("BJORN", "Björngårdsskolan"), ("FRUAN", "Fruängsskolan"),
+    ("ASPUD", "Aspuddens skola"), ("HAGAS", "Hägerstensåsens skola"), ("VALLS", "Vällingbyskolan"),
+]
+GYMNASIER = [("KUNGS", "Kungsholmens gymnasium"), ("NORRA", "Norra Real"),
+             ("SOLAT", "Södra Latins gymnasium"), ("KUNGT", "Kungstensgymnasiet")]
+FORSKOLOR_HA = [("FSOLR", "Förskolan Solrosen"), ("FEKOR", "Förskolan Ekorren"), ("FLIND", "Förskolan Linden")]
+FORSKOLOR_HV = [("FBLAB", "Förskolan Blåbäret"), ("FHUMM", "Förskolan Humlan"), ("FSKOG", "Förskolan Skogsgläntan")]
+
+# (e-mail local part, name, role, unit code): the README lists these.
+ROLE_USERS = [
+    ("medarbetare", "Maja Medarbetare", "reporter", "ENGEL"),
+    ("rektor", "Rolf Rektor", "handler", "ENGEL"),
+    ("skyddsombud", "Sara Skyddsombud", "safety_rep", "ENGEL"),
+    ("sakerhet", "Sam Säkerhetssamordnare", "safety_officer", "UTBF"),
+    ("huvudman", "Hanna Huvudman", "principal_org", "UTBF"),
+    ("analytiker", "Ali Analytiker", "analyst", "STHLM"),
+    ("admin", "Ada Admin", "admin", "STHLM"),
+]
+
+TYPE_WEIGHTS = {
+    "threat_violence": 24, "victimisation": 26, "pupil_injury": 15, "accident": 8, "near_miss": 8,
+    "risk_observation": 5, "property_damage": 5, "fire": 3, "data_breach": 2, "serious_near_miss": 1,
+    "commuting_accident": 1, "occupational_illness": 1, "undue_influence": 1,
+}
+DESCRIPTIONS = {
+    "threat_violence": ["En elev hotade att slå läraren efter en tillsägelse i klassrummet.",
+                        "Vårdnadshavare uppträdde hotfullt i receptionen och skrek åt personalen.",
+                        "Elev sparkade en fritidspedagog under rasten."],
+    "victimisation": ["Eleven har blivit kallad kränkande saker i omklädningsrummet.",
+                      "Eleven har uteslutits ur gruppchatten och hånats där.",
+                      "Eleven knuffades och hånades i matsalskön."],
+    "pupil_injury": ["Eleven föll från klätterställningen på skolgården.",
+                     "Eleven skadade handen under idrottslektionen."],
+    "accident": ["Medarbetaren halkade på vått golv i matsalen.", "Medarbetaren klämde fingret i en branddörr."],
+    "near_miss": ["En hylla i slöjdsalen var nära att välta.", "Elev var nära att bli påkörd av leveransbil på skolgården."],
+    "risk_observation": ["Trasig belysning i trapphuset mot idrottshallen.", "Lös trappkant vid huvudentrén."],
+    "property_damage": ["Fönster krossat i matsalen under natten.", "Inbrott i datorsalen, tre datorer saknas."],
+    "fire": ["Brandlarmet utlöstes av rök från papperskorg på toaletten.", "Falsklarm under lektionstid."],
+    "data_breach": ["E-post med elevlista skickades till fel mottagare.", "En lärares dator med elevdokumentation stals."],
+    "serious_near_miss": ["Ett tungt takelement föll ned i korridoren strax efter att elever passerat."],
+    "commuting_accident": ["Medarbetaren cyklade omkull på väg till arbetet."],
+    "occupational_illness": ["Långvarig hög arbetsbelastning har gett sömnproblem och stress."],
+    "undue_influence": ["Vårdnadshavare erbjöd pengar för ett högre betyg."],
+}
+LOCATIONS = ["Klassrum", "Korridor", "Skolgården", "Matsalen", "Idrottshallen", "Omklädningsrum", "Entré", "Fritids"]
+
+
+def build_demo_organisation(session: Session) -> bool:
+    """Create the tree and users unless present; returns False if the demo organisation exists."""
+    if session.scalar(select(OrgUnit.id).where(OrgUnit.code == "STHLM")) is not None:
+        return False
+    city = create_org_unit(session, "STHLM", "Stockholms stad", "city", commit=False)
+    utbf = create_org_unit(session, "UTBF", "Utbildningsförvaltningen", "administration", city, commit=False)
+    gru = create_org_unit(session, "GRU", "Grundskoleavdelningen", "department", utbf, commit=False)
+    gym = create_org_unit(session, "GYM", "Gymnasieavdelningen", "department", utbf, commit=False)
+    schools = [create_org_unit(session, c, n, "unit", gru, commit=False) for c, n in GRUNDSKOLOR]
+    schools += [create_org_unit(session, c, n, "unit", gym, commit=False) for c, n in GYMNASIER]
+    for admin_code, admin_name, dept_code, preschools in (
+        ("HAGALV", "Hägersten-Älvsjö stadsdelsförvaltning", "HAFSK", FORSKOLOR_HA),
+        ("HASVAL", "Hässelby-Vällingby stadsdelsförvaltning", "HVFSK", FORSKOLOR_HV),
+    ):
+        administration = create_org_unit(session, admin_code, admin_name, "administration", city, commit=False)
+        department = create_org_unit(session, dept_code, "Förskoleavdelningen", "department", administration,
+                                     commit=False)
+        schools += [create_org_unit(session, c, n, "unit", department, commit=False) for c, n in preschools]
+    for local, name, role, unit in ROLE_USERS:
+        create_user(session, f"{local}@{DEMO_DOMAIN}", name, DEMO_PASSWORD, [(role, unit)], commit=False)
+    # Every other unit gets a rektor/förskolechef and a staff member who files (no password: no login).
+    for unit in schools:
+        if unit.code == "ENGEL":
+            continue
+        create_user(session, f"rektor.{unit.code.lower()}@{DEMO_DOMAIN}", f"Rektor {unit.name}", None,
+                    [("handler", unit.code)], commit=False)
+        create_user(session, f"personal.{unit.code.lower()}@{DEMO_DOMAIN}", f"Personal {unit.name}", None,
+                    [("reporter", unit.code)], commit=False)
+    session.commit()
+    return True
+
+
+def _demo_value(rng: random.Random, kind: FieldKind, choices: list[str], at: datetime):
+    if kind == FieldKind.CHOICE:
+        return rng.choice(choices)
+    if kind == FieldKind.MULTICHOICE:
+        return rng.sample(choices, k=rng.randint(1, min(2, len(choices))))
+    if kind == FieldKind.BOOLEAN:
+        return rng.random() < 0.5
+    if kind == FieldKind.NUMBER:
+        return rng.randint(1, 40)
+    if kind == FieldKind.DATE:
+        return (at.date() - timedelta(days=rng.randint(0, 60))).isoformat()
+    if kind == FieldKind.DATETIME:
+        return (at + timedelta(minutes=rng.randint(0, 600))).isoformat()
+    return "Se beskrivningen."
+
+
+def _demo_persons(rng: random.Random, code: str) -> list[PersonInput]:
+    def pupil(role):
+        return PersonInput(role=role, category="pupil", gender=rng.choices(["female", "male", "other"], [47, 50, 3])[0],
+                           class_name=f"{rng.randint(1, 9)}{rng.choice('ABC')}")
+
+    def staff(role="affected"):
+        return PersonInput(role=role, category="staff", gender=rng.choices(["female", "male"], [74, 26])[0])
+
+    if code == "victimisation":
+        return [pupil("affected") for _ in range(rng.choice([1, 1, 1, 2]))] + [pupil("perpetrator")]
+    if code == "threat_violence":
+        perpetrator = pupil("perpetrator") if rng.random() < 0.8 else PersonInput(
+            role="perpetrator", category="guardian", gender=rng.choice(["female", "male"]))
+        return [staff(), perpetrator]
+    if code == "pupil_injury":
+        return [pupil("affected")]
+    if code in ("accident", "commuting_accident", "occupational_illness", "undue_influence"):
+        return [staff()]
+    return []
+
+
+def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 2026,
+                        progress: Callable[[int], None] = lambda _n: None) -> None:
+    """File `count` incidents spread over the last two years, each by a staff member of its unit."""
+    rng = random.Random(seed)
+    types = {t.code: t for t in session.scalars(select(IncidentType).where(IncidentType.active.is_(True)))}
+    codes = [c for c in TYPE_WEIGHTS if c in types]
+    weights = [TYPE_WEIGHTS[c] for c in codes]
+    filers = [u for u in session.scalars(select(User).where(User.email.like(f"personal.%@{DEMO_DOMAIN}")))]
+    filers.append(user_by_email(session, f"medarbetare@{DEMO_DOMAIN}"))
+    actors = [Actor.for_user(u) for u in filers if u is not None]
+    now = utcnow()
+    for _ in range(count):
+        code = rng.choices(codes, weights)[0]
+        incident_type = types[code]
+        actor = rng.choice(actors)
+        unit = session.get(OrgUnit, actor.grants[0].unit_id)
+        occurred = now - timedelta(days=rng.uniform(1, 730))
+        occurred = occurred.astimezone(tz).replace(hour=rng.randint(7, 17), minute=rng.randint(0, 59))
+        known = occurred + timedelta(minutes=rng.choice([0, 0, 10, 60, 240]))
+        data = IncidentInput(
+            type=code, org_unit=unit.code, occurred_at=occurred, known_at=known,
+            location=rng.choice(LOCATIONS), description=rng.choice(DESCRIPTIONS[code]),
+            persons=_demo_persons(rng, code),
+            fields={f.key: _demo_value(rng, f.kind, f.choice_values, occurred)
+                    for f in incident_type.fields if f.required or rng.random() < 0.6},
+        )
+        file_incident(session, actor, data, tz, now=min(known + timedelta(hours=rng.randint(0, 30)), now))
+        progress(1)

@@ -1,0 +1,81 @@
+"""Domain errors; the API and web layers turn them into problem+json or form messages in the user's language."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def N_(text: str) -> str:
+    """Mark a message for translation; it is translated where it is shown, in the reader's language."""
+    return text
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A translatable message: an English msgid with %(name)s placeholders and their values."""
+
+    text: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, gettext=lambda s: s) -> str:
+        translated = gettext(self.text)
+        return translated % self.params if self.params else translated
+
+
+class DomainError(Exception):
+    status = 400
+    title = N_("The request could not be processed.")
+
+    def __init__(self, detail: Msg | str | None = None):
+        super().__init__(detail.text if isinstance(detail, Msg) else detail)
+        self.detail = Msg(detail) if isinstance(detail, str) else detail
+
+
+class ValidationFailed(DomainError):
+    """Bad input: a message list per field path ("fields.weapon", "persons[0].personal_number")."""
+
+    status = 422
+    title = N_("The input is not valid.")
+
+    def __init__(self, errors: dict[str, list[Msg]]):
+        super().__init__(Msg(N_("One or more fields are not valid.")))
+        self.errors = errors
+
+
+class InvalidQuery(ValidationFailed):
+    """Bad query parameters (filters, cursors): 400 rather than 422."""
+
+    status = 400
+    title = N_("The query parameters are not valid.")
+
+
+class NotFound(DomainError):
+    status = 404
+    title = N_("Not found.")
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = N_("You may not do this.")
+
+
+class Conflict(DomainError):
+    status = 409
+    title = N_("Conflict with the current state.")
+
+
+class FieldErrors:
+    """Collects messages per field path while validating, then raises them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[Msg]] = {}
+
+    def add(self, path: str, text: str, **params: Any) -> None:
+        self.errors.setdefault(path, []).append(Msg(text, params))
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self, error_class: type[ValidationFailed] = ValidationFailed) -> None:
+        if self.errors:
+            raise error_class(self.errors)

@@ -1,0 +1,1 @@
+"""Event types (registry + field definitions), incidents, the persons in them, registration numbers."""

@@ -1,0 +1,242 @@
+"""Filing and reading incidents. Filing validates everything, then stores incident, persons and cases
+in one transaction (nothing is half-stored) and allocates the registration number last."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kia.access import Actor, may_file_on, record_visibility, subtree_ids
+from kia.cases.models import Case
+from kia.db import utcnow
+from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
+from kia.incidents import personnummer
+from kia.incidents.fields import validate_field_values
+from kia.incidents.models import (
+    IdempotencyKey, Incident, IncidentPerson, IncidentType, PersonCategory, PersonRole,
+)
+from kia.incidents.numbering import next_registration_number
+from kia.orgs.models import OrgUnit
+from kia.orgs.services import administration_of
+
+MAX_DESCRIPTION_LENGTH = 10_000
+# Clocks on phones drift; a report a few minutes "in the future" is not an error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class PersonInput:
+    role: str
+    category: str
+    gender: str
+    name: str | None = None
+    class_name: str | None = None
+    personal_number: str | None = None
+
+
+@dataclass
+class IncidentInput:
+    type: str
+    org_unit: str
+    occurred_at: datetime
+    description: str
+    known_at: datetime | None = None
+    location: str = ""
+    persons: list[PersonInput] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
+    anonymous: bool = False
+
+
+def _aware(value: datetime | None, tz: ZoneInfo) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=tz) if value.tzinfo is None else value
+
+
+def active_type(session: Session, code: str) -> IncidentType | None:
+    return session.scalar(select(IncidentType).where(IncidentType.code == code, IncidentType.active.is_(True)))
+
+
+def _validated(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo, now: datetime):
+    """Check every rule and return (type, unit, persons, field values); raise all errors at once."""
+    errors = FieldErrors()
+    incident_type = active_type(session, data.type)
+    if incident_type is None:
+        errors.add("type", N_("Unknown event type: %(code)s."), code=data.type)
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == data.org_unit, OrgUnit.active.is_(True)))
+    if unit is None:
+        errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=data.org_unit)
+    elif not may_file_on(actor, unit):
+        errors.add("org_unit", N_("You can only report events for units where you have a role."))
+
+    occurred_at, known_at = _aware(data.occurred_at, tz), _aware(data.known_at, tz)
+    if occurred_at > now + CLOCK_SKEW:
+        errors.add("occurred_at", N_("The time of the event cannot be in the future."))
+    if known_at is not None:
+        if known_at < occurred_at:
+            errors.add("known_at", N_("The school cannot have learned of the event before it happened."))
+        elif known_at > now + CLOCK_SKEW:
+            errors.add("known_at", N_("This time cannot be in the future."))
+    if not data.description.strip():
+        errors.add("description", N_("Describe what happened."))
+    elif len(data.description) > MAX_DESCRIPTION_LENGTH:
+        errors.add("description", N_("At most %(n)s characters."), n=MAX_DESCRIPTION_LENGTH)
+
+    persons = []
+    for index, person in enumerate(data.persons):
+        number = None
+        if person.personal_number:
+            try:
+                number = personnummer.normalise(person.personal_number, today=now.astimezone(tz).date())
+            except personnummer.InvalidPersonnummer:
+                errors.add(f"persons[{index}].personal_number",
+                           N_("Not a valid personal identity number (personnummer or samordningsnummer)."))
+        persons.append(IncidentPerson(
+            position=index, role=PersonRole(person.role), category=PersonCategory(person.category),
+            gender=person.gender, name=(person.name or "").strip() or None,
+            class_name=(person.class_name or "").strip() or None, personal_number=number,
+        ))
+
+    values: dict[str, Any] = {}
+    if incident_type is not None:
+        values = validate_field_values(incident_type.fields, data.fields, errors, tz)
+        if incident_type.case_per_affected_pupil and not _affected_pupils(persons):
+            errors.add("persons", N_("Name at least one affected pupil: each gets a case of their own."))
+        if data.anonymous and not incident_type.allows_anonymous:
+            errors.add("anonymous", N_("This event type cannot be reported anonymously."))
+    errors.raise_if_any()
+    return incident_type, unit, persons, values, occurred_at, known_at or occurred_at
+
+
+def _affected_pupils(persons: list[IncidentPerson]) -> list[IncidentPerson]:
+    return [p for p in persons if p.role == PersonRole.AFFECTED and p.category == PersonCategory.PUPIL]
+
+
+def _cases_for(incident: Incident, incident_type: IncidentType) -> list[Case]:
+    subjects = _affected_pupils(incident.persons) if incident_type.case_per_affected_pupil else [None]
+    return [
+        Case(number=f"{incident.number}-{index}", incident_type=incident_type,
+             org_unit=incident.org_unit, subject_person=subject)
+        for index, subject in enumerate(subjects, start=1)
+    ]
+
+
+def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incident | None:
+    stored = session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.user_id == actor.user_id, IdempotencyKey.key == key))
+    if stored is None:
+        return None
+    if stored.fingerprint != fingerprint:
+        raise Conflict(Msg(N_("This Idempotency-Key was already used for a different request.")))
+    return session.get(Incident, stored.incident_id)
+
+
+def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo,
+                  idempotency: tuple[str, str] | None = None,
+                  now: datetime | None = None) -> tuple[Incident, bool]:
+    """File an incident and create its cases. Returns (incident, created); with an idempotency
+    (key, request fingerprint) already used by this user, returns the first incident and False."""
+    now = now or utcnow()
+    if data.anonymous:
+        idempotency = None  # a stored key would tie the anonymous report to its reporter
+    if idempotency and (earlier := _replay(session, actor, *idempotency)):
+        return earlier, False
+
+    incident_type, unit, persons, values, occurred_at, known_at = _validated(session, actor, data, tz, now)
+    incident = Incident(
+        incident_type=incident_type, org_unit=unit, occurred_at=occurred_at, known_at=known_at,
+        reported_at=now, location=data.location.strip(), description=data.description.strip(),
+        reporter_id=None if data.anonymous else actor.user_id, anonymous=data.anonymous,
+        field_values=values, persons=persons,
+    )
+    administration = administration_of(session, unit)
+    # Last before the inserts: the counter row stays locked only until the commit below.
+    incident.number = next_registration_number(session, administration, now.astimezone(tz).year)
+    incident.cases = _cases_for(incident, incident_type)
+    session.add(incident)
+    if idempotency:
+        session.add(IdempotencyKey(user_id=actor.user_id, key=idempotency[0],
+                                   fingerprint=idempotency[1], incident=incident))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if idempotency and (earlier := _replay(session, actor, *idempotency)):
+            return earlier, False  # a concurrent retry with the same key won the race
+        raise
+    return incident, True
+
+
+
+def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
+    incident = session.scalar(select(Incident).where(
+        Incident.id == incident_id,
+        record_visibility(actor, Incident.org_unit_id, Incident.incident_type_id, Incident.reporter_id),
+    ))
+    if incident is None:
+        raise NotFound(N_("No such incident."))
+    return incident
+
+
+@dataclass
+class IncidentFilter:
+    type: str | None = None
+    org_unit: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+def encode_cursor(incident: Incident) -> str:
+    raw = json.dumps([incident.occurred_at.isoformat(), incident.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, incident_id = json.loads(raw)
+        return datetime.fromisoformat(at), int(incident_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidQuery({"cursor": [Msg(N_("Not a valid cursor."))]}) from exc
+
+
+def list_incidents(session: Session, actor: Actor, query: IncidentFilter) -> tuple[list[Incident], str | None]:
+    """Incidents the actor may read, newest first, a page at a time."""
+    conditions = [record_visibility(actor, Incident.org_unit_id, Incident.incident_type_id, Incident.reporter_id)]
+    errors = FieldErrors()
+    if query.type:
+        type_id = session.scalar(select(IncidentType.id).where(IncidentType.code == query.type))
+        if type_id is None:
+            errors.add("type", N_("Unknown event type: %(code)s."), code=query.type)
+        conditions.append(Incident.incident_type_id == type_id)
+    if query.org_unit:
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == query.org_unit))
+        if unit is None:
+            errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=query.org_unit)
+        else:
+            conditions.append(Incident.org_unit_id.in_(subtree_ids([unit.path])))
+    if query.occurred_from:
+        conditions.append(Incident.occurred_at >= query.occurred_from)
+    if query.occurred_to:
+        conditions.append(Incident.occurred_at < query.occurred_to)
+    if query.cursor:
+        at, last_id = decode_cursor(query.cursor)
+        conditions.append(or_(Incident.occurred_at < at, and_(Incident.occurred_at == at, Incident.id < last_id)))
+    errors.raise_if_any(InvalidQuery)
+    rows = session.scalars(
+        select(Incident).where(*conditions)
+        .order_by(Incident.occurred_at.desc(), Incident.id.desc())
+        .limit(query.limit + 1)
+    ).all()
+    page = list(rows[: query.limit])
+    next_cursor = encode_cursor(page[-1]) if len(rows) > query.limit else None
+    return page, next_cursor

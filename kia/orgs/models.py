@@ -1,0 +1,107 @@
+"""Org units as a materialised-path tree, users and role memberships that apply to a whole subtree."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kia.db import Base, utcnow
+from kia.enums import StrEnum, enum_column
+
+
+class OrgKind(StrEnum):
+    CITY = "city"
+    ADMINISTRATION = "administration"
+    DEPARTMENT = "department"
+    UNIT = "unit"
+    SITE = "site"
+
+
+class Role(StrEnum):
+    REPORTER = "reporter"
+    HANDLER = "handler"
+    SAFETY_REP = "safety_rep"
+    SAFETY_OFFICER = "safety_officer"
+    PRINCIPAL_ORG = "principal_org"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class OrgUnit(Base):
+    __tablename__ = "org_units"
+    __table_args__ = (
+        # Prefix LIKE on the path must use the index on PostgreSQL whatever the collation.
+        Index("ix_org_units_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    # "/1/4/17/": the ids from the root down to this unit; a subtree is `path LIKE '/1/4/%'`.
+    path: Mapped[str] = mapped_column(String(400))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to and including this unit."""
+        return [int(part) for part in self.path.strip("/").split("/")]
+
+    def contains(self, other: OrgUnit) -> bool:
+        return other.path.startswith(self.path)
+
+    def __repr__(self) -> str:
+        return f"<OrgUnit {self.code}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(2), default="sv")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # Flask-Login reads these by duck typing; the domain core does not import Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "org_unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")

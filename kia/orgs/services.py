@@ -1,0 +1,93 @@
+"""Creating and looking up org units and users; the only place tree paths are written."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kia.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from kia.errors import N_, FieldErrors, NotFound
+from kia.orgs.models import Membership, OrgKind, OrgUnit, Role, User
+
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def unit_by_code(session: Session, code: str) -> OrgUnit:
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        raise NotFound(N_("No such org unit."))
+    return unit
+
+
+def create_org_unit(session: Session, code: str, name: str, kind: OrgKind | str,
+                    parent: OrgUnit | None = None, commit: bool = True) -> OrgUnit:
+    errors = FieldErrors()
+    if not CODE_PATTERN.match(code or ""):
+        errors.add("code", N_("A code is 1–32 capital letters, digits, - or _."))
+    elif session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) is not None:
+        errors.add("code", N_("The code is already in use."))
+    if not (name or "").strip():
+        errors.add("name", N_("A name is required."))
+    errors.raise_if_any()
+    unit = OrgUnit(code=code, name=name.strip(), kind=OrgKind(kind), parent=parent, path="")
+    session.add(unit)
+    session.flush()  # the id is part of the path
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    if commit:
+        session.commit()
+    return unit
+
+
+def administration_of(session: Session, unit: OrgUnit) -> OrgUnit:
+    """The förvaltning a unit belongs to (itself, or its nearest administration ancestor, else its root)."""
+    ancestors = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit.ancestor_ids))).all()
+    by_id = {a.id: a for a in ancestors}
+    chain = [by_id[i] for i in unit.ancestor_ids]
+    for candidate in reversed(chain):
+        if candidate.kind == OrgKind.ADMINISTRATION:
+            return candidate
+    return chain[0]
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(session: Session, email: str, name: str, password: str | None,
+                roles: list[tuple[Role | str, str]] = (), language: str = "sv",
+                commit: bool = True) -> User:
+    """Create a user with roles given as (role, unit code) pairs."""
+    errors = FieldErrors()
+    email = (email or "").strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        errors.add("email", N_("Not a valid e-mail address."))
+    elif user_by_email(session, email) is not None:
+        errors.add("email", N_("A user with this e-mail address already exists."))
+    if not (name or "").strip():
+        errors.add("name", N_("A name is required."))
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        errors.add("password", N_("A password has at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
+    if language not in ("sv", "en"):
+        errors.add("language", N_("Language is sv or en."))
+    memberships = []
+    for index, (role, code) in enumerate(roles):
+        try:
+            role = Role(role)
+        except ValueError:
+            errors.add(f"roles[{index}].role", N_("Unknown role: %(role)s."), role=role)
+            continue
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+        if unit is None:
+            errors.add(f"roles[{index}].unit", N_("No such org unit: %(code)s."), code=code)
+            continue
+        memberships.append(Membership(role=role, org_unit=unit))
+    errors.raise_if_any()
+    user = User(email=email, name=name.strip(), language=language,
+                password_hash=hash_password(password) if password else None,
+                memberships=memberships)
+    session.add(user)
+    if commit:
+        session.commit()
+    return user

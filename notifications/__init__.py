@@ -1,0 +1,1 @@
+"""Notifications: outbox, channels (e-mail, in-app, webhook), templates and the dispatcher (issue 4)."""

@@ -1,0 +1,121 @@
+"""Test set-up: a real database (SQLite file, or PostgreSQL from KIA_TEST_DATABASE_URL) migrated
+with Alembic once per run; each test runs in a transaction that is rolled back afterwards."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+import kia.models  # noqa: F401
+from kia import migrate
+from kia.app import create_app
+from kia.config import Settings
+from kia.db import make_engine
+from kia.incidents.builtin_types import ensure_builtin_types
+from tests.factories import ApiClient, Factory
+
+TZ = ZoneInfo("Europe/Stockholm")
+POSTGRES_URL = os.environ.get("KIA_TEST_DATABASE_URL", "")
+
+
+def _fresh_postgres(url: str) -> str:
+    """Drop and create the named test database, so each run starts from nothing."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if POSTGRES_URL:
+        return _fresh_postgres(POSTGRES_URL)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'kia-test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url, pool_size=25)
+    with engine.begin() as connection:
+        migrate.upgrade(connection)
+    with Session(engine) as session:
+        ensure_builtin_types(session)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def is_postgres(engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def connection(engine):
+    connection = engine.connect()
+    transaction = connection.begin()
+    yield connection
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session_factory(connection) -> sessionmaker[Session]:
+    # Services commit; on this connection a commit only releases a SAVEPOINT inside the test's transaction.
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+
+@pytest.fixture
+def db(session_factory) -> Session:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(instance_path=tmp_path, database_url=database_url, secret_key="test-secret-" + uuid.uuid4().hex,
+                    timezone=TZ, session_cookie_secure=False)
+
+
+@pytest.fixture
+def app(settings, session_factory):
+    app = create_app(settings, session_factory=session_factory)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(db) -> Factory:
+    return Factory(db)
+
+
+@pytest.fixture
+def tree(make):
+    """STHLM → UTBF → GRU → S1, S2; UTBF → GYM → G1; STHLM → HAGALV → F1 (a förskola)."""
+    return make.tree()
+
+
+@pytest.fixture
+def api(client, make) -> ApiClient:
+    return ApiClient(client, make)
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (set KIA_TEST_DATABASE_URL for PostgreSQL)'}"
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,83 @@
+"""Server-rendered web UI (Jinja): sign-in and the start page; the full UI grows here."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from kia.app import db_session
+from kia.auth.passwords import hash_password, needs_rehash, verify_password
+from kia.orgs.services import user_by_email
+
+HERE = Path(__file__).parent
+web_blueprint = Blueprint("web", __name__, template_folder=str(HERE / "templates"),
+                          static_folder=str(HERE / "static"), static_url_path="/static")
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+@web_blueprint.app_context_processor
+def _template_globals():
+    return {"csrf_token": csrf_token, "get_locale": get_locale}
+
+
+@web_blueprint.before_request
+def _check_csrf():
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        sent = request.form.get("csrf_token", "")
+        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+            abort(400)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login form cannot redirect elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("web.index")
+
+
+@web_blueprint.get("/")
+def index():
+    return render_template("web/index.html")
+
+
+@web_blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        password = request.form.get("password", "")
+        user = user_by_email(db_session(), email)
+        # One message for unknown e-mail and wrong password: no user enumeration.
+        if verify_password(user.password_hash if user else None, password) and user.active:
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+                db_session().commit()
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        error = _("Wrong e-mail address or password.")
+    return render_template("web/login.html", error=error, email=request.form.get("email", "")), 401 if error else 200
+
+
+@web_blueprint.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    return redirect(url_for("web.index"))
+
+
+@web_blueprint.get("/me")
+@login_required
+def me():
+    return render_template("web/me.html", user=current_user)
