@@ -8,6 +8,7 @@ from flask import Blueprint, abort, json, request, url_for
 
 from api.auth import requires
 from api.problems import json_body, load_query
+from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.schemas import IncidentIn, IncidentOut, IncidentPageOut, IncidentQuery
 from kia.access import Actor, may_see_personal_data
 from kia.app import current_actor, db_session, state
@@ -78,3 +79,29 @@ def index_incidents():
 def show_incident(incident_id: int):
     actor = current_actor()
     return IncidentOut().dump(present_incident(get_incident(db_session(), actor, incident_id), actor))
+
+
+OPENAPI_SCHEMAS = {"IncidentIn": IncidentIn, "IncidentOut": IncidentOut, "IncidentPageOut": IncidentPageOut}
+
+
+def openapi_paths(spec) -> None:
+    spec.path("/incidents", operations={
+        "post": {"summary": "File an incident; creates its cases", "tags": ["incidents"],
+                 "parameters": params(("Idempotency-Key", "header",
+                                       "a retry with the same key returns the first incident (200)", False)),
+                 "requestBody": body_of("IncidentIn"),
+                 "responses": {"201": json_response(ref("IncidentOut"), "Filed; Location names it"),
+                               "200": json_response(ref("IncidentOut"), "A retry: the incident filed first"),
+                               **problems(400, 401, 403, 409, 413, 415, 422)}},
+        "get": {"summary": "Incidents you may read, newest first", "tags": ["incidents"],
+                "parameters": params(("type", "query", "event type code", False),
+                                     ("org_unit", "query", "org unit code, with its subtree", False),
+                                     ("from", "query", "occurred at or after (ISO 8601)", False),
+                                     ("to", "query", "occurred before (ISO 8601)", False),
+                                     ("cursor", "query", "next_cursor of the previous page", False),
+                                     ("limit", "query", "1–200, default 50", False)),
+                "responses": {"200": json_response(ref("IncidentPageOut")), **problems(400, 401, 403)}},
+    })
+    spec.path("/incidents/{incident_id}", operations={"get": {
+        "summary": "One incident with its cases", "tags": ["incidents"], "parameters": [path_id("incident_id")],
+        "responses": {"200": json_response(ref("IncidentOut")), **problems(401, 403, 404)}}})

@@ -1,4 +1,7 @@
-"""The OpenAPI 3 document, generated from the marshmallow schemas, and a readable page of it at /api/docs."""
+"""The OpenAPI 3 document, generated from the marshmallow schemas, and a readable page of it at /api/docs.
+
+Each API module documents its own paths in `openapi_paths(spec)`; the helpers below keep that short.
+"""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -8,7 +11,6 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify, render_template
 
-from api import schemas
 from kia.auth.tokens import SCOPES
 
 bp = Blueprint("openapi", __name__, template_folder=str(Path(__file__).parent / "templates"))
@@ -17,17 +19,35 @@ PROBLEM = {"description": "Problem (RFC 9457)",
            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
-def _json(schema: str, description: str = "OK") -> dict:
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_response(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _params(*specs: tuple[str, str, str, bool]) -> list[dict]:
+def json_body(schema_name: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": ref(schema_name)}}}
+
+
+def params(*specs: tuple[str, str, str, bool]) -> list[dict]:
+    """(name, in, description, required) tuples → OpenAPI parameters of type string."""
     return [{"name": n, "in": where, "required": req, "schema": {"type": "string"}, "description": d}
             for n, where, d, req in specs]
 
 
-def _errors(*codes: int) -> dict:
+def path_id(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def problems(*codes: int) -> dict:
     return {str(code): PROBLEM for code in codes}
+
+
+def api_modules():
+    from api import incidents, reference
+    return (reference, incidents)
 
 
 @lru_cache(maxsize=1)
@@ -44,49 +64,13 @@ def build_spec() -> dict:
         "detail": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
                    "description": "messages per field path, e.g. fields.weapon, persons[0].personal_number"}}})
-    for name in ("IncidentIn", "IncidentOut", "IncidentPageOut", "IncidentTypeIn", "IncidentTypeOut", "OrgUnitOut"):
-        spec.components.schema(name, schema=getattr(schemas, name))
-    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
-    spec.path("/incident-types", operations={
-        "get": {"summary": "Event types with their field definitions", "tags": ["reference"],
-                "parameters": _params(("include_inactive", "query", "1 to include inactive types", False)),
-                "responses": {"200": _json({"type": "array", "items": ref("IncidentTypeOut")}), **_errors(401)}},
-        "post": {"summary": "Add an event type (admin of the whole organisation)", "tags": ["reference"],
-                 "requestBody": {"content": {"application/json": {"schema": ref("IncidentTypeIn")}}},
-                 "responses": {"201": _json(ref("IncidentTypeOut"), "Created"), **_errors(401, 403, 422)}},
-    })
-    spec.path("/org-units", operations={"get": {
-        "summary": "The org tree", "tags": ["reference"],
-        "responses": {"200": _json({"type": "array", "items": ref("OrgUnitOut")}), **_errors(401)}}})
-    spec.path("/incidents", operations={
-        "post": {"summary": "File an incident; creates its cases", "tags": ["incidents"],
-                 "parameters": _params(("Idempotency-Key", "header",
-                                        "a retry with the same key returns the first incident (200)", False)),
-                 "requestBody": {"content": {"application/json": {"schema": ref("IncidentIn")}}},
-                 "responses": {"201": _json(ref("IncidentOut"), "Filed; Location names it"),
-                               "200": _json(ref("IncidentOut"), "A retry: the incident filed first"),
-                               **_errors(400, 401, 403, 409, 413, 415, 422)}},
-        "get": {"summary": "Incidents you may read, newest first", "tags": ["incidents"],
-                "parameters": _params(("type", "query", "event type code", False),
-                                      ("org_unit", "query", "org unit code, with its subtree", False),
-                                      ("from", "query", "occurred at or after (ISO 8601)", False),
-                                      ("to", "query", "occurred before (ISO 8601)", False),
-                                      ("cursor", "query", "next_cursor of the previous page", False),
-                                      ("limit", "query", "1–200, default 50", False)),
-                "responses": {"200": _json(ref("IncidentPageOut")), **_errors(400, 401, 403)}},
-    })
-    spec.path("/incidents/{incident_id}", operations={"get": {
-        "summary": "One incident with its cases", "tags": ["incidents"],
-        "parameters": [{"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-        "responses": {"200": _json(ref("IncidentOut")), **_errors(401, 403, 404)}}})
+    for module in api_modules():
+        for name, schema in getattr(module, "OPENAPI_SCHEMAS", {}).items():
+            spec.components.schema(name, schema=schema)
+        module.openapi_paths(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     return document
-
-
-@bp.get("/v1/openapi.json")
-def openapi_json():
-    return jsonify(build_spec())
 
 
 def type_label(prop: dict) -> str:
@@ -101,6 +85,11 @@ def type_label(prop: dict) -> str:
     if kind == "array" and "items" in prop:
         return f"array of {type_label(prop['items'])}"
     return kind + (f" ({prop['format']})" if "format" in prop else "")
+
+
+@bp.get("/v1/openapi.json")
+def openapi_json():
+    return jsonify(build_spec())
 
 
 @bp.get("/docs")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from api.auth import requires
+from api.openapi import json_body as body_of, json_response, params, problems, ref
 from api.problems import json_body
 from api.schemas import IncidentTypeIn, IncidentTypeOut, OrgUnitOut
 from kia.app import current_actor, db_session
@@ -36,3 +37,21 @@ def index_org_units():
     units = db_session().scalars(
         select(OrgUnit).where(OrgUnit.active.is_(True)).options(joinedload(OrgUnit.parent)).order_by(OrgUnit.path))
     return OrgUnitOut(many=True).dump(units)
+
+
+OPENAPI_SCHEMAS = {"IncidentTypeIn": IncidentTypeIn, "IncidentTypeOut": IncidentTypeOut, "OrgUnitOut": OrgUnitOut}
+
+
+def openapi_paths(spec) -> None:
+    spec.path("/incident-types", operations={
+        "get": {"summary": "Event types with their field definitions", "tags": ["reference"],
+                "parameters": params(("include_inactive", "query", "1 to include inactive types", False)),
+                "responses": {"200": json_response({"type": "array", "items": ref("IncidentTypeOut")}),
+                              **problems(401)}},
+        "post": {"summary": "Add an event type (admin of the whole organisation)", "tags": ["reference"],
+                 "requestBody": body_of("IncidentTypeIn"),
+                 "responses": {"201": json_response(ref("IncidentTypeOut"), "Created"), **problems(401, 403, 422)}},
+    })
+    spec.path("/org-units", operations={"get": {
+        "summary": "The org tree", "tags": ["reference"],
+        "responses": {"200": json_response({"type": "array", "items": ref("OrgUnitOut")}), **problems(401)}}})
