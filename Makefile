@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install bench-ingest clean
+.PHONY: run test test-pg install bench-ingest clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,8 @@ bench-ingest: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## Extract translatable strings and update the Swedish catalogue (then translate the new msgstr "").
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k lazy_gettext -o kia/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i kia/translations/messages.pot -d kia/translations --no-fuzzy-matching

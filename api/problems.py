@@ -8,20 +8,21 @@ from flask_babel import gettext
 from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import HTTPException
 
-from kia.errors import DomainError, InvalidQuery, Msg, ValidationFailed
+from kia.errors import N_, DomainError, InvalidQuery, Msg, ValidationFailed
 
 PROBLEM_TYPE = "application/problem+json"
 
 HTTP_TITLES = {
-    400: "The request could not be understood.",
-    401: "Authentication is required.",
-    403: "You may not do this.",
-    404: "Not found.",
-    405: "Method not allowed.",
-    413: "The request body is too large.",
-    415: "Send the body as application/json.",
-    429: "Too many requests.",
-    500: "Something went wrong on our side.",
+    400: N_("The request could not be understood."),
+    401: N_("Authentication is required."),
+    403: N_("You may not do this."),
+    404: N_("Not found."),
+    405: N_("Method not allowed."),
+    409: N_("Conflict with the current state."),
+    413: N_("The request body is too large."),
+    415: N_("Send the body as application/json."),
+    429: N_("Too many requests."),
+    500: N_("Something went wrong on our side."),
 }
 
 

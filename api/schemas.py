@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext
 from marshmallow import EXCLUDE, RAISE, Schema, fields, post_load, validate
 
 from kia.incidents.models import Category, FieldKind, Gender, PersonCategory, PersonRole
@@ -10,6 +11,23 @@ from kia.incidents.services import IncidentInput, PersonInput
 
 def _values(enum_class) -> list[str]:
     return [member.value for member in enum_class]
+
+
+# Validators whose messages carry values are translated lazily, when the error is formatted.
+def one_of(enum_class) -> validate.OneOf:
+    return validate.OneOf(_values(enum_class), error=lazy_gettext("Must be one of: {choices}."))
+
+
+def max_length(n: int) -> validate.Length:
+    return validate.Length(max=n, error=lazy_gettext("At most {max} characters."))
+
+
+def max_items(n: int) -> validate.Length:
+    return validate.Length(max=n, error=lazy_gettext("At most {max} items."))
+
+
+def between(low: int, high: int) -> validate.Range:
+    return validate.Range(min=low, max=high, error=lazy_gettext("Must be from {min} to {max}."))
 
 
 class LocalDateTime(fields.DateTime):
@@ -32,12 +50,12 @@ class PersonIn(Schema):
     class Meta:
         unknown = RAISE
 
-    role = fields.String(required=True, validate=validate.OneOf(_values(PersonRole)))
-    category = fields.String(required=True, validate=validate.OneOf(_values(PersonCategory)))
-    gender = fields.String(load_default="unknown", validate=validate.OneOf(_values(Gender)))
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    class_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    personal_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+    role = fields.String(required=True, validate=one_of(PersonRole))
+    category = fields.String(required=True, validate=one_of(PersonCategory))
+    gender = fields.String(load_default="unknown", validate=one_of(Gender))
+    name = fields.String(load_default=None, allow_none=True, validate=max_length(200))
+    class_name = fields.String(load_default=None, allow_none=True, validate=max_length(40))
+    personal_number = fields.String(load_default=None, allow_none=True, validate=max_length(20),
                                     metadata={"description": "personnummer or samordningsnummer; sensitive"})
 
     @post_load
@@ -54,9 +72,9 @@ class IncidentIn(Schema):
     occurred_at = fields.DateTime(required=True, metadata={"description": "ISO 8601; without offset: Stockholm time"})
     known_at = fields.DateTime(load_default=None, allow_none=True,
                                metadata={"description": "when the school learned of it; default occurred_at"})
-    location = fields.String(load_default="", validate=validate.Length(max=300))
+    location = fields.String(load_default="", validate=max_length(300))
     description = fields.String(required=True, metadata={"description": "what happened, at most 10,000 characters"})
-    persons = fields.List(fields.Nested(PersonIn), load_default=list, validate=validate.Length(max=50))
+    persons = fields.List(fields.Nested(PersonIn), load_default=list, validate=max_length(50))
     fields_ = fields.Dict(keys=fields.String(), data_key="fields", attribute="fields", load_default=dict,
                           metadata={"description": "the event type's own fields, by key"})
     anonymous = fields.Boolean(load_default=False)
@@ -76,12 +94,12 @@ class IncidentQuery(Schema):
                             metadata={"description": "occurred at or after"})
     to = fields.DateTime(attribute="occurred_to", metadata={"description": "occurred before"})
     cursor = fields.String()
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = fields.Integer(load_default=50, validate=between(1, 200))
 
 
 class FieldDefinitionIn(Schema):
     key = fields.String(required=True)
-    type = fields.String(required=True, validate=validate.OneOf(_values(FieldKind)))
+    type = fields.String(required=True, validate=one_of(FieldKind))
     label = fields.Nested(Localised, required=True)
     required = fields.Boolean(load_default=False)
     sensitive = fields.Boolean(load_default=False)
@@ -96,7 +114,7 @@ class IncidentTypeIn(Schema):
     code = fields.String(required=True)
     name = fields.Nested(Localised, required=True)
     help = fields.Nested(Localised, load_default=None)
-    category = fields.String(required=True, validate=validate.OneOf(_values(Category)))
+    category = fields.String(required=True, validate=one_of(Category))
     fields_ = fields.List(fields.Nested(FieldDefinitionIn), data_key="fields", attribute="fields", load_default=list)
     active = fields.Boolean(load_default=True)
     confidential = fields.Boolean(load_default=False)
