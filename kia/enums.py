@@ -11,9 +11,11 @@ class StrEnum(str, enum.Enum):
         return self.value
 
 
-def enum_column(enum_class: type[enum.Enum], length: int = 32) -> Enum:
+def enum_column(enum_class: type[enum.Enum], length: int = 32, name: str | None = None) -> Enum:
+    """`name` names the CHECK constraint; give one when a table has two columns of the same enum."""
     return Enum(
         enum_class,
+        name=name or enum_class.__name__.lower(),
         native_enum=False,
         create_constraint=True,
         length=length,

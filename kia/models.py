@@ -1,8 +1,14 @@
 """Imports every model module so the metadata is complete (Alembic, create_all, mapper configuration)."""
 from kia.auth.models import ApiToken  # noqa: F401
-from kia.cases.models import Case  # noqa: F401
+from kia.cases.models import (  # noqa: F401
+    AccessLogEntry, Attachment, Case, CaseAction, CaseLink, CaseWatcher, Comment, Milestone, TimelineEntry,
+)
+from kia.cases.workflow_models import WorkflowTransition  # noqa: F401
 from kia.db import Base  # noqa: F401
+from kia.feedback.models import FollowUpCode, ReporterMessage  # noqa: F401
 from kia.incidents.models import (  # noqa: F401
     IdempotencyKey, Incident, IncidentPerson, IncidentType, IncidentTypeField, RegistrationCounter,
 )
 from kia.orgs.models import Membership, OrgUnit, User  # noqa: F401
+from kia.ratelimit import RateLimitWindow  # noqa: F401
+from kia.routing.models import RoutingRule, Substitute  # noqa: F401

@@ -111,3 +111,36 @@ def may_see_personal_data(actor: Actor, incident) -> bool:
         return True
     roles = SEES_ALL_TYPES if incident.incident_type.confidential else SEES_PERSONAL_DATA
     return actor.holds_role_over(incident.org_unit, roles)
+
+
+# ---- cases ------------------------------------------------------------------------------------
+
+# Who may work a case (transitions, milestones, actions): the handler chain of its unit, safety
+# officers for non-confidential cases, and whoever the case is assigned or delegated to.
+HANDLES_CASES = {Role.HANDLER}
+HANDLES_NON_CONFIDENTIAL_CASES = {Role.SAFETY_OFFICER}
+
+
+def case_visibility(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause limiting cases to what `actor` may read (the reporter's view is kia.feedback)."""
+    from kia.cases.models import Case
+
+    return or_(record_visibility(actor, Case.org_unit_id, Case.incident_type_id),
+               Case.assignee_id == actor.user_id)
+
+
+def may_handle_case(actor: Actor, case) -> bool:
+    if case.assignee_id is not None and case.assignee_id == actor.user_id:
+        return True
+    roles = HANDLES_CASES if case.incident_type.confidential else HANDLES_CASES | HANDLES_NON_CONFIDENTIAL_CASES
+    return actor.holds_role_over(case.org_unit, roles)
+
+
+def is_sensitive_case(case) -> bool:
+    """Reads of these are written to the access log (victimisation, or serious under AML 3:3a)."""
+    return case.incident_type.confidential or case.serious
+
+
+def may_review_access_log(actor: Actor) -> bool:
+    return actor.has_scope("admin") and bool(actor.paths_for({Role.ADMIN}))
+

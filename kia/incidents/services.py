@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kia.access import Actor, may_file_on, record_visibility, subtree_ids
-from kia.cases.models import Case
+from kia.cases.models import Case, CaseState
+from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
 from kia.incidents import personnummer
@@ -25,6 +26,7 @@ from kia.incidents.models import (
 from kia.incidents.numbering import next_registration_number
 from kia.orgs.models import OrgUnit
 from kia.orgs.services import administration_of
+from kia.routing.services import route_new_cases
 
 MAX_DESCRIPTION_LENGTH = 10_000
 # Clocks on phones drift; a report a few minutes "in the future" is not an error.
@@ -64,8 +66,22 @@ def active_type(session: Session, code: str) -> IncidentType | None:
     return session.scalar(select(IncidentType).where(IncidentType.code == code, IncidentType.active.is_(True)))
 
 
-def _validated(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo, now: datetime):
-    """Check every rule and return (type, unit, persons, field values); raise all errors at once."""
+@dataclass
+class ValidatedReport:
+    """A report that passed every rule, ready to be stored."""
+
+    incident_type: IncidentType
+    unit: OrgUnit
+    persons: list[IncidentPerson]
+    values: dict[str, Any]
+    occurred_at: datetime
+    known_at: datetime
+
+
+def validate_report(session: Session, actor: Actor | None, data: IncidentInput, tz: ZoneInfo,
+                    now: datetime) -> ValidatedReport:
+    """Check every rule and raise all errors at once. `actor` None is an anonymous reporter
+    without an account: only types that allow it, on any active unit."""
     errors = FieldErrors()
     incident_type = active_type(session, data.type)
     if incident_type is None:
@@ -73,7 +89,7 @@ def _validated(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo
     unit = session.scalar(select(OrgUnit).where(OrgUnit.code == data.org_unit, OrgUnit.active.is_(True)))
     if unit is None:
         errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=data.org_unit)
-    elif not may_file_on(actor, unit):
+    elif actor is not None and not may_file_on(actor, unit):
         errors.add("org_unit", N_("You can only report events for units where you have a role."))
 
     occurred_at, known_at = _aware(data.occurred_at, tz), _aware(data.known_at, tz)
@@ -109,10 +125,11 @@ def _validated(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo
         values = validate_field_values(incident_type.fields, data.fields, errors, tz)
         if incident_type.case_per_affected_pupil and not _affected_pupils(persons):
             errors.add("persons", N_("Name at least one affected pupil: each gets a case of their own."))
-        if data.anonymous and not incident_type.allows_anonymous:
-            errors.add("anonymous", N_("This event type cannot be reported anonymously."))
+        if (data.anonymous or actor is None) and not incident_type.allows_anonymous:
+            errors.add("anonymous" if actor is not None else "type",
+                       N_("This event type cannot be reported anonymously."))
     errors.raise_if_any()
-    return incident_type, unit, persons, values, occurred_at, known_at or occurred_at
+    return ValidatedReport(incident_type, unit, persons, values, occurred_at, known_at or occurred_at)
 
 
 def _affected_pupils(persons: list[IncidentPerson]) -> list[IncidentPerson]:
@@ -121,11 +138,9 @@ def _affected_pupils(persons: list[IncidentPerson]) -> list[IncidentPerson]:
 
 def _cases_for(incident: Incident, incident_type: IncidentType) -> list[Case]:
     subjects = _affected_pupils(incident.persons) if incident_type.case_per_affected_pupil else [None]
-    return [
-        Case(number=f"{incident.number}-{index}", incident_type=incident_type,
-             org_unit=incident.org_unit, subject_person=subject)
-        for index, subject in enumerate(subjects, start=1)
-    ]
+    # Numbered in store_report once the incident's number is allocated.
+    return [Case(number="", incident_type=incident_type, org_unit=incident.org_unit, subject_person=subject)
+            for subject in subjects]
 
 
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incident | None:
@@ -136,6 +151,30 @@ def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incid
     if stored.fingerprint != fingerprint:
         raise Conflict(Msg(N_("This Idempotency-Key was already used for a different request.")))
     return session.get(Incident, stored.incident_id)
+
+
+def store_report(session: Session, report: ValidatedReport, data: IncidentInput, tz: ZoneInfo, now: datetime,
+                 reporter_id: int | None) -> Incident:
+    """Add the incident, its persons and cases to the session (the caller commits): cases are routed
+    and their timelines opened; the registration number is allocated last to hold its lock briefly."""
+    incident = Incident(
+        incident_type=report.incident_type, org_unit=report.unit, occurred_at=report.occurred_at,
+        known_at=report.known_at, reported_at=now, location=data.location.strip(),
+        description=data.description.strip(), reporter_id=reporter_id, anonymous=reporter_id is None,
+        field_values=report.values, persons=report.persons,
+    )
+    incident.cases = _cases_for(incident, report.incident_type)
+    # Nothing is flushed before the number exists; routing and the look-ups below only read.
+    with session.no_autoflush:
+        session.add(incident)
+        route_new_cases(session, incident, now)
+        for case in incident.cases:
+            record(session, case, reporter_id, "case_created", new=CaseState.RECEIVED)
+        administration = administration_of(session, report.unit)
+        incident.number = next_registration_number(session, administration, now.astimezone(tz).year)
+        for index, case in enumerate(incident.cases, start=1):
+            case.number = f"{incident.number}-{index}"
+    return incident
 
 
 def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo,
@@ -149,18 +188,8 @@ def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneI
     if idempotency and (earlier := _replay(session, actor, *idempotency)):
         return earlier, False
 
-    incident_type, unit, persons, values, occurred_at, known_at = _validated(session, actor, data, tz, now)
-    incident = Incident(
-        incident_type=incident_type, org_unit=unit, occurred_at=occurred_at, known_at=known_at,
-        reported_at=now, location=data.location.strip(), description=data.description.strip(),
-        reporter_id=None if data.anonymous else actor.user_id, anonymous=data.anonymous,
-        field_values=values, persons=persons,
-    )
-    administration = administration_of(session, unit)
-    # Last before the inserts: the counter row stays locked only until the commit below.
-    incident.number = next_registration_number(session, administration, now.astimezone(tz).year)
-    incident.cases = _cases_for(incident, incident_type)
-    session.add(incident)
+    report = validate_report(session, actor, data, tz, now)
+    incident = store_report(session, report, data, tz, now, None if data.anonymous else actor.user_id)
     if idempotency:
         session.add(IdempotencyKey(user_id=actor.user_id, key=idempotency[0],
                                    fingerprint=idempotency[1], incident=incident))
@@ -172,7 +201,6 @@ def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneI
             return earlier, False  # a concurrent retry with the same key won the race
         raise
     return incident, True
-
 
 
 def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:

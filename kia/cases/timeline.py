@@ -1,0 +1,27 @@
+"""Write the append-only case timeline. Every service that changes a case records here, in its own transaction."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kia.cases.models import Case, TimelineEntry
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def record(session: Session, case: Case, actor_id: int | None, kind: str, field: str | None = None,
+           old: Any = None, new: Any = None, note: str = "") -> TimelineEntry:
+    """Append one entry; `actor_id` None means the system (routing, the scheduler)."""
+    entry = TimelineEntry(case=case, actor_id=actor_id, kind=kind, field=field,
+                          old=_jsonable(old), new=_jsonable(new), note=note)
+    session.add(entry)
+    return entry

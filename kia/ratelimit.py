@@ -1,0 +1,44 @@
+"""Fixed-window rate limits kept in the database, so every worker on every host shares them."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from kia.db import Base, utcnow
+
+
+class RateLimitWindow(Base):
+    __tablename__ = "rate_limit_windows"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    hits: Mapped[int] = mapped_column(default=0)
+
+
+def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime | None = None) -> bool:
+    """Count one hit for `key`; False when the window's limit is exceeded. Commits its own update,
+    so a refused request still counts."""
+    now = now or utcnow()
+    seconds = int(window.total_seconds())
+    start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = RateLimitWindow.__table__
+    statement = (
+        dialect.insert(table).values(key=key, window_start=start, hits=1)
+        .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start],
+                               set_={"hits": table.c.hits + 1})
+        .returning(table.c.hits)
+    )
+    hits = session.execute(statement).scalar_one()
+    session.commit()
+    return hits <= limit
+
+
+def purge_before(session: Session, before: datetime) -> int:
+    """Housekeeping: drop windows that ended before `before`."""
+    result = session.execute(RateLimitWindow.__table__.delete().where(RateLimitWindow.window_start < before))
+    session.commit()
+    return result.rowcount
