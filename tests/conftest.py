@@ -17,7 +17,7 @@ from kia import migrate
 from kia.app import create_app
 from kia.config import Settings
 from kia.db import make_engine
-from kia.incidents.builtin_types import ensure_builtin_types
+from kia.seed import ensure_reference_data
 from tests.factories import ApiClient, Factory
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -48,7 +48,7 @@ def engine(database_url):
     with engine.begin() as connection:
         migrate.upgrade(connection)
     with Session(engine) as session:
-        ensure_builtin_types(session)
+        ensure_reference_data(session)
     yield engine
     engine.dispose()
 

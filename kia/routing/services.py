@@ -34,3 +34,20 @@ def route_new_cases(session: Session, incident: Incident, now: datetime) -> None
 def route_case(session: Session, case: Case, now: datetime) -> None:
     holders = nearest_holders(session, case.org_unit, Role.HANDLER)
     case.assignee_id = holders[0] if holders else None
+
+
+def inform(session: Session, case: Case, user_ids: list[int], reason: Role) -> list[int]:
+    """Add watchers to a case (once each); returns the ids newly added."""
+    from kia.cases.models import CaseWatcher
+
+    present = set(session.scalars(select(CaseWatcher.user_id).where(CaseWatcher.case_id == case.id))) \
+        if case.id else set()
+    added = [uid for uid in dict.fromkeys(user_ids) if uid not in present]
+    for user_id in added:
+        session.add(CaseWatcher(case=case, user_id=user_id, reason=str(reason)))
+    return added
+
+
+def inform_on_serious(session: Session, case: Case, now: datetime) -> list[int]:
+    """A case marked serious (AML 3:3a) goes to the administration's safety officers too."""
+    return inform(session, case, nearest_holders(session, case.org_unit, Role.SAFETY_OFFICER), Role.SAFETY_OFFICER)
