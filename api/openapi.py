@@ -46,8 +46,8 @@ def problems(*codes: int) -> dict:
 
 
 def api_modules():
-    from api import incidents, reference
-    return (reference, incidents)
+    from api import incidents, reference, statistics
+    return (reference, incidents, statistics)
 
 
 @lru_cache(maxsize=1)

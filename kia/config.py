@@ -19,6 +19,7 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_MAX_REQUEST_BYTES": ("1048576", "Largest accepted request body for the JSON API (413 beyond)."),
     "KIA_DB_POOL_SIZE": ("5", "Connections per process to PostgreSQL."),
     "KIA_SESSION_COOKIE_SECURE": ("1", "Session cookie only over HTTPS; set 0 for plain-HTTP local runs."),
+    "KIA_STATS_SUPPRESSION_THRESHOLD": ("5", "Statistics hide counts from 1 to this minus 1 (and what would reveal them)."),
 }
 
 
@@ -57,6 +58,7 @@ class Settings:
     max_request_bytes: int = 1024 * 1024
     db_pool_size: int = 5
     session_cookie_secure: bool = True
+    stats_suppression_threshold: int = 5
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -71,8 +73,11 @@ class Settings:
             max_request_bytes=int(_env("KIA_MAX_REQUEST_BYTES", str(1024 * 1024))),
             db_pool_size=int(_env("KIA_DB_POOL_SIZE", "5")),
             session_cookie_secure=_env("KIA_SESSION_COOKIE_SECURE", "1") not in ("0", "false", "no"),
+            stats_suppression_threshold=int(_env("KIA_STATS_SUPPRESSION_THRESHOLD", "5")),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
             raise ValueError("KIA_DEFAULT_LANGUAGE must be sv or en")
+        if values["stats_suppression_threshold"] < 2:
+            raise ValueError("KIA_STATS_SUPPRESSION_THRESHOLD must be 2 or more")
         return cls(**values)

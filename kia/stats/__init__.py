@@ -1,0 +1,1 @@
+"""Tertial statistics: periods, aggregates in SQL, disclosure control and exports."""

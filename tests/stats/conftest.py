@@ -1,0 +1,44 @@
+"""Incidents inserted directly (many, at exact times) for the statistics tests."""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from kia.cases.models import Case, CaseState
+from kia.incidents.models import Incident, IncidentPerson, IncidentType
+from tests.conftest import TZ
+
+_numbers = itertools.count(1)
+
+
+class Incidents:
+    def __init__(self, db, tree):
+        self.db, self.tree = db, tree
+        self.types = {t.code: t for t in db.scalars(select(IncidentType))}
+
+    def add(self, unit: str, when: datetime, type: str = "threat_violence", n: int = 1,
+            persons: tuple[tuple[str, str], ...] = (("staff", "female"),),
+            states: tuple[str, ...] = ("received",)) -> None:
+        """`n` incidents at local time `when`, each with affected persons (category, gender) and
+        one case per state in `states`."""
+        occurred = when.replace(tzinfo=TZ) if when.tzinfo is None else when
+        for _ in range(n):
+            number = f"T-{next(_numbers)}"
+            incident = Incident(
+                number=number, incident_type=self.types[type], org_unit=self.tree[unit],
+                occurred_at=occurred, known_at=occurred, description="-",
+                persons=[IncidentPerson(position=i, role="affected", category=c, gender=g)
+                         for i, (c, g) in enumerate(persons)])
+            incident.cases = [Case(number=f"{number}-{i}", incident_type=self.types[type],
+                                   org_unit=self.tree[unit], state=CaseState(state))
+                              for i, state in enumerate(states, start=1)]
+            self.db.add(incident)
+        self.db.flush()
+
+
+@pytest.fixture
+def incidents(db, tree) -> Incidents:
+    return Incidents(db, tree)
