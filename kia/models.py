@@ -5,6 +5,7 @@ from kia.cases.models import (  # noqa: F401
 )
 from kia.cases.workflow_models import WorkflowTransition  # noqa: F401
 from kia.db import Base  # noqa: F401
+from kia.deadlines.models import DeadlineRule, Escalation, Obligation  # noqa: F401
 from kia.feedback.models import FollowUpCode, ReporterMessage  # noqa: F401
 from kia.incidents.models import (  # noqa: F401
     IdempotencyKey, Incident, IncidentPerson, IncidentType, IncidentTypeField, RegistrationCounter,
@@ -12,3 +13,4 @@ from kia.incidents.models import (  # noqa: F401
 from kia.orgs.models import Membership, OrgUnit, User  # noqa: F401
 from kia.ratelimit import RateLimitWindow  # noqa: F401
 from kia.routing.models import RoutingRule, Substitute  # noqa: F401
+from kia.outbox.models import Notification, WebhookSubscription  # noqa: F401

@@ -67,6 +67,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     language: Mapped[str] = mapped_column(String(2), default="sv")
+    # Non-urgent notifications by e-mail at once, or gathered in one daily digest.
+    daily_digest: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
