@@ -36,7 +36,7 @@ class Incidents:
                                    org_unit=self.tree[unit], state=CaseState(state))
                               for i, state in enumerate(states, start=1)]
             self.db.add(incident)
-        self.db.flush()
+        self.db.commit()  # the API's session shares the test's connection
 
 
 @pytest.fixture
