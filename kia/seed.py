@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from kia.cases.workflow import ensure_default_workflow
+from kia.deadlines.rules import ensure_default_deadline_rules
 from kia.incidents.builtin_types import ensure_builtin_types
+from kia.routing.defaults import ensure_default_routing_rules
 
 
 def ensure_reference_data(session: Session) -> dict[str, int]:
     """Returns how many rows each step added."""
     return {
         "event types": ensure_builtin_types(session),
+        "default workflow transitions": ensure_default_workflow(session),
+        "deadline rules": ensure_default_deadline_rules(session),   # after the types they name
+        "routing rules": ensure_default_routing_rules(session),   # after the types they name
     }

@@ -72,6 +72,7 @@ class Obligation(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("deadline_rules.id", ondelete="CASCADE"))
     action_id: Mapped[int | None] = mapped_column(ForeignKey("case_actions.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]     # the rule's starting point; the reminder comes halfway to due_at
     due_at: Mapped[datetime]
     status: Mapped[ObligationStatus] = mapped_column(enum_column(ObligationStatus), default=ObligationStatus.OPEN)
     met_at: Mapped[datetime | None]

@@ -5,16 +5,16 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from kia.access import Actor, may_file_on, record_visibility, subtree_ids
-from kia.cases.models import Case, CaseState
+from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
@@ -26,6 +26,7 @@ from kia.incidents.models import (
 from kia.incidents.numbering import next_registration_number
 from kia.orgs.models import OrgUnit
 from kia.orgs.services import administration_of
+from kia.deadlines.services import active_deadline_rules, sync_obligations
 from kia.routing.services import route_new_cases
 
 MAX_DESCRIPTION_LENGTH = 10_000
@@ -63,7 +64,11 @@ def _aware(value: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 
 def active_type(session: Session, code: str) -> IncidentType | None:
-    return session.scalar(select(IncidentType).where(IncidentType.code == code, IncidentType.active.is_(True)))
+    # The field definitions come in the same round trip: validation reads every one of them.
+    return session.scalars(
+        select(IncidentType).where(IncidentType.code == code, IncidentType.active.is_(True))
+        .options(joinedload(IncidentType.fields))
+    ).unique().one_or_none()
 
 
 @dataclass
@@ -76,6 +81,23 @@ class ValidatedReport:
     values: dict[str, Any]
     occurred_at: datetime
     known_at: datetime
+
+
+def person_from_input(person: PersonInput, position: int, path: str, errors: FieldErrors,
+                      today: date) -> IncidentPerson:
+    """A person of a report, or one added to the incident later (a related case); `path` names it in errors."""
+    number = None
+    if person.personal_number:
+        try:
+            number = personnummer.normalise(person.personal_number, today=today)
+        except personnummer.InvalidPersonnummer:
+            errors.add(f"{path}.personal_number",
+                       N_("Not a valid personal identity number (personnummer or samordningsnummer)."))
+    return IncidentPerson(
+        position=position, role=PersonRole(person.role), category=PersonCategory(person.category),
+        gender=person.gender, name=(person.name or "").strip() or None,
+        class_name=(person.class_name or "").strip() or None, personal_number=number,
+    )
 
 
 def validate_report(session: Session, actor: Actor | None, data: IncidentInput, tz: ZoneInfo,
@@ -105,20 +127,9 @@ def validate_report(session: Session, actor: Actor | None, data: IncidentInput, 
     elif len(data.description) > MAX_DESCRIPTION_LENGTH:
         errors.add("description", N_("At most %(n)s characters."), n=MAX_DESCRIPTION_LENGTH)
 
-    persons = []
-    for index, person in enumerate(data.persons):
-        number = None
-        if person.personal_number:
-            try:
-                number = personnummer.normalise(person.personal_number, today=now.astimezone(tz).date())
-            except personnummer.InvalidPersonnummer:
-                errors.add(f"persons[{index}].personal_number",
-                           N_("Not a valid personal identity number (personnummer or samordningsnummer)."))
-        persons.append(IncidentPerson(
-            position=index, role=PersonRole(person.role), category=PersonCategory(person.category),
-            gender=person.gender, name=(person.name or "").strip() or None,
-            class_name=(person.class_name or "").strip() or None, personal_number=number,
-        ))
+    today = now.astimezone(tz).date()
+    persons = [person_from_input(person, index, f"persons[{index}]", errors, today)
+               for index, person in enumerate(data.persons)]
 
     values: dict[str, Any] = {}
     if incident_type is not None:
@@ -168,8 +179,14 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
     with session.no_autoflush:
         session.add(incident)
         route_new_cases(session, incident, now)
+        rules = active_deadline_rules(session)
         for case in incident.cases:
             record(session, case, reporter_id, "case_created", new=CaseState.RECEIVED)
+            if case.assignee_id is not None:
+                # KIA itself tells the handler (rektor/chef) at once: that is the report to the principal.
+                case.milestones.append(Milestone(kind=MilestoneKind.PRINCIPAL_NOTIFIED, at=now,
+                                                 reference="KIA"))
+            sync_obligations(session, case, tz, now, rules)
         administration = administration_of(session, report.unit)
         incident.number = next_registration_number(session, administration, now.astimezone(tz).year)
         for index, case in enumerate(incident.cases, start=1):

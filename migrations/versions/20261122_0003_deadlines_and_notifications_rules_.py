@@ -83,6 +83,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('rule_id', sa.Integer(), nullable=True),
     sa.Column('action_id', sa.Integer(), nullable=True),
+    sa.Column('starts_at', kia.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', kia.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.Enum('open', 'met', 'cancelled', name='obligationstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('met_at', kia.db.UTCDateTime(timezone=True), nullable=True),
