@@ -66,6 +66,7 @@ class Obligation(Base):
         UniqueConstraint("case_id", "rule_id"),
         UniqueConstraint("action_id"),
         Index("ix_obligations_status_due_at", "status", "due_at"),
+        Index("ix_obligations_status_next_step_at", "status", "next_step_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +77,9 @@ class Obligation(Base):
     due_at: Mapped[datetime]
     status: Mapped[ObligationStatus] = mapped_column(enum_column(ObligationStatus), default=ObligationStatus.OPEN)
     met_at: Mapped[datetime | None]
+    # The ladder's next step not yet taken and when it is due; the sweep reads only these.
+    next_step: Mapped[EscalationStep | None] = mapped_column(enum_column(EscalationStep))
+    next_step_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

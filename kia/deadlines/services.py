@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from kia.cases.models import ActionStatus, Case, CaseState
 from kia.deadlines.calendar import add_working_days, end_of_day
+from kia.deadlines.escalation import schedule
 from kia.deadlines.models import DeadlineRule, DeadlineStart, Obligation, ObligationStatus
 from kia.incidents.fields import parse_datetime
 
@@ -109,6 +110,8 @@ def sync_obligations(session: Session, case: Case, tz: ZoneInfo, now: datetime,
         if obligation.status == ObligationStatus.OPEN:
             obligation.status = ObligationStatus.CANCELLED
     current += _sync_action_obligations(session, case, tz, now, ended, by_action)
+    for obligation in current:
+        schedule(obligation)
     open_due = [o.due_at for o in current if o.status == ObligationStatus.OPEN]
     case.next_due_at = min(open_due) if open_due else None
     return current

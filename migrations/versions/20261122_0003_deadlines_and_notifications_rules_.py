@@ -87,6 +87,8 @@ def upgrade() -> None:
     sa.Column('due_at', kia.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sa.Enum('open', 'met', 'cancelled', name='obligationstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('met_at', kia.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_step', sa.Enum('reminder', 'due', 'escalated', name='escalationstep', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('next_step_at', kia.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', kia.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', kia.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['action_id'], ['case_actions.id'], name=op.f('fk_obligations_action_id_case_actions'), ondelete='CASCADE'),
@@ -97,6 +99,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('case_id', 'rule_id', name=op.f('uq_obligations_case_id_rule_id'))
     )
     op.create_index(op.f('ix_obligations_case_id'), 'obligations', ['case_id'], unique=False)
+    op.create_index('ix_obligations_status_next_step_at', 'obligations', ['status', 'next_step_at'], unique=False)
     op.create_index('ix_obligations_status_due_at', 'obligations', ['status', 'due_at'], unique=False)
     op.create_table('obligation_escalations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -118,6 +121,7 @@ def downgrade() -> None:
     with op.batch_alter_table('users') as batch:
         batch.drop_column('daily_digest')
     op.drop_table('obligation_escalations')
+    op.drop_index('ix_obligations_status_next_step_at', table_name='obligations')
     op.drop_index('ix_obligations_status_due_at', table_name='obligations')
     op.drop_index(op.f('ix_obligations_case_id'), table_name='obligations')
     op.drop_table('obligations')

@@ -1,0 +1,150 @@
+"""The escalation ladder: a reminder to the handler before the due time, at the due time the handler and
+the handler's manager, later the administration's safety officers (the huvudman for confidential cases).
+Each step is taken once per obligation: a unique row claims it, and on PostgreSQL the sweep skips rows
+another scheduler has locked."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from kia.cases.models import Case
+from kia.cases.timeline import record
+from kia.deadlines.models import Escalation, EscalationStep, Obligation, ObligationStatus
+from kia.orgs.models import OrgUnit, Role
+from kia.outbox.models import NotificationKind
+from kia.outbox.services import case_payload, queue
+from kia.routing.services import nearest_holders
+
+LADDER = [EscalationStep.REMINDER, EscalationStep.DUE, EscalationStep.ESCALATED]
+REMINDER_AT_LEAST_BEFORE = timedelta(hours=2)
+ACTION_ESCALATE_AFTER = timedelta(hours=24)
+STEP_NOTICE = {EscalationStep.REMINDER: NotificationKind.REMINDER, EscalationStep.DUE: NotificationKind.OVERDUE,
+               EscalationStep.ESCALATED: NotificationKind.ESCALATED}
+
+
+def escalate_after(obligation: Obligation) -> timedelta:
+    return timedelta(hours=obligation.rule.escalate_after_hours) if obligation.rule else ACTION_ESCALATE_AFTER
+
+
+def step_time(obligation: Obligation, step: EscalationStep) -> datetime:
+    if step == EscalationStep.REMINDER:
+        # Halfway to the due time, but at least two hours before it.
+        halfway = obligation.starts_at + (obligation.due_at - obligation.starts_at) / 2
+        return min(halfway, obligation.due_at - REMINDER_AT_LEAST_BEFORE)
+    if step == EscalationStep.DUE:
+        return obligation.due_at
+    return obligation.due_at + escalate_after(obligation)
+
+
+def schedule(obligation: Obligation) -> None:
+    """Set next_step_at from the obligation's state; a new obligation starts at the reminder."""
+    if obligation.id is None and obligation.next_step is None:
+        obligation.next_step = EscalationStep.REMINDER
+    if obligation.status != ObligationStatus.OPEN or obligation.next_step is None:
+        obligation.next_step_at = None
+    else:
+        obligation.next_step_at = step_time(obligation, obligation.next_step)
+
+
+@dataclass
+class SweepResult:
+    steps: dict[str, int] = field(default_factory=lambda: {str(s): 0 for s in LADDER})
+    notifications: int = 0
+    obligations: int = 0
+
+
+class _Recipients:
+    """Who hears of each step; nearest holders are looked up once per unit and role in a sweep."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.cache: dict[tuple[int, Role], list[int]] = {}
+
+    def nearest(self, unit: OrgUnit | None, role: Role) -> list[int]:
+        if unit is None:
+            return []
+        key = (unit.id, role)
+        if key not in self.cache:
+            self.cache[key] = nearest_holders(self.session, unit, role)
+        return self.cache[key]
+
+    def handler(self, case: Case) -> list[int]:
+        return [case.assignee_id] if case.assignee_id else self.nearest(case.org_unit, Role.HANDLER)
+
+    def for_step(self, obligation: Obligation, step: EscalationStep) -> list[int]:
+        case = obligation.case
+        first = [obligation.action.responsible_id] if obligation.action else []
+        if step == EscalationStep.REMINDER:
+            return first + (self.handler(case) if not first else [])
+        if step == EscalationStep.DUE:
+            return first + self.handler(case) + self.nearest(case.org_unit.parent, Role.HANDLER)
+        # Safety officers may not read confidential cases; for those the huvudman follows up.
+        role = Role.PRINCIPAL_ORG if case.incident_type.confidential else Role.SAFETY_OFFICER
+        return self.nearest(case.org_unit, role)
+
+
+def _claim(session: Session, obligation: Obligation, step: EscalationStep, now: datetime) -> bool:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(Escalation.__table__)
+                 .values(obligation_id=obligation.id, step=step, at=now)
+                 .on_conflict_do_nothing(index_elements=["obligation_id", "step"])
+                 .returning(Escalation.__table__.c.id))
+    # RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT.
+    return session.execute(statement).first() is not None
+
+
+def _obligation_label(obligation: Obligation) -> dict[str, str]:
+    if obligation.rule:
+        return {"sv": obligation.rule.name_sv, "en": obligation.rule.name_en}
+    return {"sv": "Åtgärd", "en": "Action"}
+
+
+def _take_steps(session: Session, obligation: Obligation, now: datetime, recipients: _Recipients,
+                result: SweepResult) -> None:
+    while obligation.next_step is not None and obligation.next_step_at is not None and obligation.next_step_at <= now:
+        step = obligation.next_step
+        # A reminder after the due time helps nobody: go straight to the due step.
+        skip = step == EscalationStep.REMINDER and now >= obligation.due_at
+        if not skip and _claim(session, obligation, step, now):
+            case = obligation.case
+            label = _obligation_label(obligation)
+            record(session, case, None, "escalation", field=label["en"], new=str(step))
+            payload = case_payload(case, obligation=label, due_at=obligation.due_at.isoformat(), step=str(step))
+            result.notifications += queue(session, STEP_NOTICE[step], f"escalation:{obligation.id}:{step}",
+                                          case, recipients.for_step(obligation, step), payload, now)
+            result.steps[str(step)] += 1
+        following = LADDER.index(step) + 1
+        obligation.next_step = LADDER[following] if following < len(LADDER) else None
+        schedule(obligation)
+
+
+def sweep(session: Session, now: datetime, batch: int = 500) -> SweepResult:
+    """Take every ladder step that has come due by `now`, a batch per transaction."""
+    result = SweepResult()
+    recipients = _Recipients(session)
+    while True:
+        query = (select(Obligation)
+                 .where(Obligation.status == ObligationStatus.OPEN, Obligation.next_step_at <= now)
+                 .order_by(Obligation.next_step_at).limit(batch)
+                 .options(joinedload(Obligation.case).joinedload(Case.org_unit), joinedload(Obligation.rule),
+                          joinedload(Obligation.action)))
+        if session.get_bind().dialect.name == "postgresql":
+            # Another scheduler's rows are skipped, not waited for; its claim rows keep steps single.
+            query = query.with_for_update(skip_locked=True, of=Obligation)
+        obligations = session.scalars(query).unique().all()
+        if not obligations:
+            session.commit()
+            return result
+        for obligation in obligations:
+            _take_steps(session, obligation, now, recipients, result)
+        result.obligations += len(obligations)
+        session.commit()
+        session.expunge_all()
+        recipients.cache.clear()
+
+
+
