@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy import inspect
 
+import kia.models  # noqa: F401 – every mapper, so relationships named by string ("Case") resolve
 from kia.config import SETTINGS_DOC, Settings
 from kia.db import make_engine, make_session_factory
 from kia.errors import DomainError, ValidationFailed
@@ -152,6 +153,10 @@ def types_group() -> None:
 @click.option("--admin-email", required=True, help="The administrator adding the type (for the access rules).")
 def types_add(spec_file: Path, admin_email: str) -> None:
     """Add an event type from a JSON file shaped like POST /api/v1/incident-types."""
+    from marshmallow import ValidationError as SchemaError
+
+    from api.problems import flatten_schema_errors
+    from api.schemas import IncidentTypeIn
     from kia.access import Actor
     from kia.incidents.types import create_incident_type
     from kia.orgs.services import user_by_email
@@ -160,6 +165,16 @@ def types_add(spec_file: Path, admin_email: str) -> None:
         spec = json.loads(spec_file.read_text(encoding="utf-8"))
     except ValueError as error:
         raise click.UsageError(f"{spec_file} is not valid JSON: {error}") from error
+    if not isinstance(spec, dict):
+        raise click.UsageError(f"{spec_file} must hold one JSON object, shaped like POST /api/v1/incident-types.")
+    # The API's own input schema: the same shape checks, so a list or a wrong type is a message, not a traceback.
+    try:
+        spec = IncidentTypeIn().load(spec)
+    except SchemaError as error:
+        for path, messages in flatten_schema_errors(error.messages).items():
+            for message in messages:
+                click.echo(f"{path}: {message}", err=True)
+        sys.exit(2)
     with _session() as session:
         admin = user_by_email(session, admin_email)
         if admin is None:

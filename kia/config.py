@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,13 +39,17 @@ def _secret_key(instance_path: Path) -> str:
         return key_file.read_text().strip()
     key = secrets.token_urlsafe(48)
     instance_path.mkdir(parents=True, exist_ok=True)
-    # Create with owner-only permissions; another process may race us, so keep the first one.
+    # Workers starting together race here. Write an owner-only (mkstemp: 0600) file, then link it into
+    # place: the first link wins and the others read its complete key, never a half-written, empty file.
+    fd, tmp_name = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
     try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        os.link(tmp_name, key_file)
     except FileExistsError:
         return key_file.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    finally:
+        os.unlink(tmp_name)
     return key
 
 
