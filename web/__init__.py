@@ -34,13 +34,17 @@ def _template_globals():
 def _check_csrf():
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         sent = request.form.get("csrf_token", "")
-        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+        # Bytes: compare_digest raises TypeError (a 500) on a str with non-ASCII characters.
+        if not sent or not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
             abort(400)
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths, so the login form cannot redirect elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read a backslash as "/" and drop tabs and newlines (/\evil.example is //evil.example):
+    # refuse them outright rather than rely on the Location header being percent-encoded on the way out.
+    if (target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc
+            and not any(c == "\\" or c.isspace() or not c.isprintable() for c in target)):
         return target
     return url_for("web.index")
 
