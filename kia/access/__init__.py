@@ -144,3 +144,13 @@ def is_sensitive_case(case) -> bool:
 def may_review_access_log(actor: Actor) -> bool:
     return actor.has_scope("admin") and bool(actor.paths_for({Role.ADMIN}))
 
+
+def access_log_visibility(actor: Actor) -> ColumnElement[bool]:
+    """An admin reviews the reads of cases in the subtree where they hold the admin role."""
+    from kia.cases.models import AccessLogEntry, Case
+
+    if not may_review_access_log(actor):
+        return false()
+    in_subtree = select(Case.id).where(Case.org_unit_id.in_(subtree_ids(actor.paths_for({Role.ADMIN}))))
+    return AccessLogEntry.case_id.in_(in_subtree)
+

@@ -25,3 +25,14 @@ def record(session: Session, case: Case, actor_id: int | None, kind: str, field:
                           old=_jsonable(old), new=_jsonable(new), note=note)
     session.add(entry)
     return entry
+
+
+def change_field(session: Session, case: Case, actor_id: int | None, field: str, value: Any,
+                 note: str = "") -> bool:
+    """Set one attribute of the case and record old → new; nothing is recorded when it does not change."""
+    old = getattr(case, field)
+    if old == value:
+        return False
+    setattr(case, field, value)
+    record(session, case, actor_id, "field_changed", field=field, old=old, new=value, note=note)
+    return True

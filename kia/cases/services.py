@@ -1,0 +1,249 @@
+"""Reading cases: one case (every read of a sensitive one logged), the inbox list, and the access-log review."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from kia.access import (
+    Actor, access_log_visibility, case_visibility, is_sensitive_case, may_handle_case, may_review_access_log,
+    subtree_ids,
+)
+from kia.cases.lookup import visible_case
+from kia.cases.models import OPEN_STATES, AccessLogEntry, Case, CaseLink, CaseState, CaseWatcher, TimelineEntry
+from kia.cases.workflow import next_states
+from kia.db import utcnow
+from kia.errors import N_, FieldErrors, Forbidden, InvalidQuery, Msg
+from kia.incidents.models import IncidentType
+from kia.orgs.models import OrgUnit, User
+
+OPEN = "open"   # the state filter's name for every open state at once
+
+
+def get_case(session: Session, actor: Actor, case_id: int, action: str = "read") -> Case:
+    """The case if `actor` may read it (404 otherwise). A read of a sensitive case is written to the
+    access log and committed at once, so the log holds even if the rest of the request fails."""
+    case = visible_case(session, actor, case_id)
+    if is_sensitive_case(case):
+        session.add(AccessLogEntry(case_id=case.id, user_id=actor.user_id, action=action))
+        session.commit()
+    return case
+
+
+@dataclass
+class RelatedCase:
+    case: Case
+    relation: str   # same_incident, linked
+
+
+@dataclass
+class CaseView:
+    """A case with what its page shows beside it, each part already limited to what the actor may see."""
+
+    case: Case
+    related: list[RelatedCase]
+    watchers: list[CaseWatcher]
+    may_handle: bool
+    next_states: list[CaseState]
+
+
+def read_case(session: Session, actor: Actor, case_id: int) -> CaseView:
+    case = get_case(session, actor, case_id)
+    handles = may_handle_case(actor, case)
+    watchers = session.scalars(select(CaseWatcher).where(CaseWatcher.case_id == case.id)
+                               .order_by(CaseWatcher.id)).all()
+    return CaseView(case, related_cases(session, actor, case), list(watchers), handles,
+                    next_states(session, case) if handles else [])
+
+
+def related_cases(session: Session, actor: Actor, case: Case) -> list[RelatedCase]:
+    """The other cases of the same incident and the manually linked ones – only those `actor` may read
+    (a threat case must not reveal the pupil's kränkning case of the same fight to a skyddsombud)."""
+    linked_ids = select(CaseLink.linked_case_id).where(CaseLink.case_id == case.id).union(
+        select(CaseLink.case_id).where(CaseLink.linked_case_id == case.id))
+    rows = session.scalars(select(Case).where(
+        Case.id != case.id, case_visibility(actor),
+        or_(Case.incident_id == case.incident_id, Case.id.in_(linked_ids)),
+    ).order_by(Case.id)).all()
+    return [RelatedCase(c, "same_incident" if c.incident_id == case.incident_id else "linked") for c in rows]
+
+
+def read_timeline(session: Session, actor: Actor, case_id: int) -> tuple[Case, list[TimelineEntry]]:
+    """The timeline holds the case's texts old → new, so reading it is logged like reading the case."""
+    case = get_case(session, actor, case_id, action="read_timeline")
+    entries = session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
+                              .order_by(TimelineEntry.id)).all()
+    return case, list(entries)
+
+
+# ---- the inbox ----------------------------------------------------------------------------------
+
+# sort name → (column, descending). Ties are broken by id in the same direction; nulls come last.
+SORTS = {
+    "due": (Case.next_due_at, False), "-due": (Case.next_due_at, True),
+    "reported": (Case.created_at, False), "-reported": (Case.created_at, True),
+    "number": (Case.number, False), "-number": (Case.number, True),
+}
+NULLABLE_SORT_COLUMNS = {"next_due_at"}
+
+
+@dataclass
+class CaseFilter:
+    state: list[str] = field(default_factory=list)   # states, or "open" for all open ones
+    type: str | None = None
+    org_unit: str | None = None                      # a unit code; its whole subtree
+    assigned: str | None = None                      # "me"
+    serious: bool | None = None
+    overdue: bool | None = None
+    sort: str = "due"
+    cursor: str | None = None
+    limit: int = 50
+
+
+def _encode_cursor(sort: str, case: Case) -> str:
+    column, _ = SORTS[sort]
+    value = getattr(case, column.key)
+    raw = json.dumps([sort, value.isoformat() if isinstance(value, datetime) else value, case.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str):
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, case_id = json.loads(raw)
+        if cursor_sort != sort:
+            raise ValueError("the cursor belongs to another sort order")
+        column, _ = SORTS[sort]
+        if value is not None and column.key != "number":
+            value = datetime.fromisoformat(value)
+        return value, int(case_id)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidQuery({"cursor": [Msg(N_("Not a valid cursor."))]}) from exc
+
+
+def _after(sort: str, value, last_id: int):
+    """Keyset condition: the rows after (value, last_id) in the sort order, nulls last."""
+    column, descending = SORTS[sort]
+    beyond = column < value if descending else column > value
+    next_id = Case.id < last_id if descending else Case.id > last_id
+    if value is None:
+        return and_(column.is_(None), next_id)
+    condition = or_(beyond, and_(column == value, next_id))
+    return or_(condition, column.is_(None)) if column.key in NULLABLE_SORT_COLUMNS else condition
+
+
+def _order_by(sort: str) -> list:
+    column, descending = SORTS[sort]
+    ordered = column.desc() if descending else column.asc()
+    if column.key in NULLABLE_SORT_COLUMNS:
+        ordered = ordered.nulls_last()
+    return [ordered, Case.id.desc() if descending else Case.id.asc()]
+
+
+def _states(names: list[str], errors: FieldErrors) -> set[CaseState]:
+    states: set[CaseState] = set()
+    for name in names:
+        if name == OPEN:
+            states.update(OPEN_STATES)
+            continue
+        try:
+            states.add(CaseState(name))
+        except ValueError:
+            errors.add("state", N_("Unknown state: %(state)s."), state=name)
+    return states
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    """The same rule as the overdue filter below: a closed case is never overdue."""
+    return case.is_open and case.next_due_at is not None and case.next_due_at < now
+
+
+def _filters(session: Session, actor: Actor, query: CaseFilter, now: datetime, errors: FieldErrors) -> list:
+    conditions = [case_visibility(actor)]
+    if query.state:
+        # Sorted, so one filter always gives the same SQL (and the same cached plan).
+        conditions.append(Case.state.in_(sorted(_states(query.state, errors))))
+    if query.type:
+        type_id = session.scalar(select(IncidentType.id).where(IncidentType.code == query.type))
+        if type_id is None:
+            errors.add("type", N_("Unknown event type: %(code)s."), code=query.type)
+        conditions.append(Case.incident_type_id == type_id)
+    if query.org_unit:
+        path = session.scalar(select(OrgUnit.path).where(OrgUnit.code == query.org_unit))
+        if path is None:
+            errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=query.org_unit)
+        else:
+            conditions.append(Case.org_unit_id.in_(subtree_ids([path])))
+    if query.assigned is not None:
+        if query.assigned != "me":
+            errors.add("assigned", N_("Only assigned=me is supported."))
+        conditions.append(Case.assignee_id == actor.user_id)
+    if query.serious is not None:
+        conditions.append(Case.serious.is_(query.serious))
+    if query.overdue is not None:
+        # A closed case has met or dropped its obligations: it is never overdue. (Spelled out both ways:
+        # NOT over a NULL due time would be NULL, and drop the cases with nothing due.)
+        if query.overdue:
+            conditions.append(and_(Case.state.in_(OPEN_STATES), Case.next_due_at < now))
+        else:
+            conditions.append(or_(Case.state.not_in(OPEN_STATES), Case.next_due_at.is_(None),
+                                  Case.next_due_at >= now))
+    if query.sort not in SORTS:
+        errors.add("sort", N_("Sort by one of: %(sorts)s."), sorts=", ".join(SORTS))
+    return conditions
+
+
+def list_cases(session: Session, actor: Actor, query: CaseFilter,
+               now: datetime | None = None) -> tuple[list[Case], str | None]:
+    """Cases the actor may read, filtered and sorted, a page at a time (keyset cursor)."""
+    errors = FieldErrors()
+    conditions = _filters(session, actor, query, now or utcnow(), errors)
+    errors.raise_if_any(InvalidQuery)
+    if query.cursor:
+        conditions.append(_after(query.sort, *_decode_cursor(query.cursor, query.sort)))
+    rows = session.scalars(select(Case).where(*conditions).order_by(*_order_by(query.sort))
+                           .limit(query.limit + 1)).all()
+    page = list(rows[: query.limit])
+    return page, _encode_cursor(query.sort, page[-1]) if len(rows) > query.limit else None
+
+
+# ---- the access log -----------------------------------------------------------------------------
+
+@dataclass
+class AccessLogFilter:
+    case_id: int | None = None
+    user_id: int | None = None
+    cursor: int | None = None   # the id of the last entry of the previous page
+    limit: int = 100
+
+
+@dataclass
+class AccessLogRow:
+    entry: AccessLogEntry
+    case_number: str
+    user_name: str
+
+
+def list_access_log(session: Session, actor: Actor,
+                    query: AccessLogFilter) -> tuple[list[AccessLogRow], int | None]:
+    """Reads of sensitive cases in the admin's subtree, newest first."""
+    if not may_review_access_log(actor):
+        raise Forbidden(Msg(N_("Only administrators may review the access log.")))
+    conditions = [access_log_visibility(actor)]
+    if query.case_id is not None:
+        conditions.append(AccessLogEntry.case_id == query.case_id)
+    if query.user_id is not None:
+        conditions.append(AccessLogEntry.user_id == query.user_id)
+    if query.cursor is not None:
+        conditions.append(AccessLogEntry.id < query.cursor)
+    rows = session.execute(
+        select(AccessLogEntry, Case.number, User.name)
+        .join(Case, Case.id == AccessLogEntry.case_id).join(User, User.id == AccessLogEntry.user_id)
+        .where(*conditions).order_by(AccessLogEntry.id.desc()).limit(query.limit + 1)
+    ).all()
+    page = [AccessLogRow(*row) for row in rows[: query.limit]]
+    return page, page[-1].entry.id if len(rows) > query.limit else None
