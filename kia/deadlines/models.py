@@ -55,6 +55,8 @@ class DeadlineRule(Base):
     escalate_after_hours: Mapped[int] = mapped_column(default=24)
     active: Mapped[bool] = mapped_column(default=True)
     builtin: Mapped[bool] = mapped_column(default=False)
+    # Set when an admin changes the rule; the scheduler's next sweep recomputes the open cases.
+    needs_resync: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     incident_type: Mapped[IncidentType | None] = relationship()

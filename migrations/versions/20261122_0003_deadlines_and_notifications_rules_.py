@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('escalate_after_hours', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('builtin', sa.Boolean(), nullable=False),
+    sa.Column('needs_resync', sa.Boolean(), nullable=False),
     sa.Column('updated_at', kia.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['incident_type_id'], ['incident_types.id'], name=op.f('fk_deadline_rules_incident_type_id_incident_types'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_rules')),

@@ -1,0 +1,86 @@
+"""The scheduler process (`kia scheduler`): sweeps due obligations every minute, dispatches the outbox
+every few seconds, and does the nightly housekeeping.
+
+Like kia/app.py and kia/cli.py this module wires things together, so it may import notifications/.
+Its job store is in memory and never shared: running two schedulers by mistake is safe because every
+step and every delivery is claimed in the database (row locks and unique rows), not here.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from kia.config import Settings
+from kia.db import make_engine, make_session_factory, utcnow
+from kia.deadlines.admin import resync_if_rules_changed
+from kia.deadlines.escalation import sweep
+from kia.ratelimit import purge_before
+
+log = logging.getLogger("kia.scheduler")
+
+SWEEP_EVERY = timedelta(minutes=1)
+DISPATCH_EVERY = timedelta(seconds=5)
+
+
+class Jobs:
+    """The scheduler's jobs, each with its own session; also called directly by `kia` commands and tests."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.session_factory = make_session_factory(make_engine(settings.database_url, pool_size=3))
+
+    def sweep_deadlines(self, now: datetime | None = None):
+        now = now or utcnow()
+        with self.session_factory() as session:
+            recomputed = resync_if_rules_changed(session, self.settings.timezone, now)
+            if recomputed:
+                log.info("deadline rules changed: %s open cases recomputed", recomputed)
+            result = sweep(session, now)
+        if result.obligations:
+            log.info("deadline sweep: %s steps, %s notifications", result.steps, result.notifications)
+        return result
+
+    def dispatch_notifications(self, now: datetime | None = None):
+        from notifications.dispatcher import dispatch
+
+        return dispatch(self.session_factory, self.settings, now or utcnow())
+
+    def send_digests(self, now: datetime | None = None):
+        from notifications.dispatcher import send_digests
+
+        return send_digests(self.session_factory, self.settings, now or utcnow())
+
+    def housekeeping(self, now: datetime | None = None):
+        now = now or utcnow()
+        with self.session_factory() as session:
+            purged = purge_before(session, now - timedelta(days=1))
+        log.info("housekeeping: %s rate-limit windows purged", purged)
+
+
+def run(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM. Jobs never overlap themselves (max_instances=1, coalesce)."""
+    jobs = Jobs(settings)
+    scheduler = BlockingScheduler(timezone=settings.timezone, executors={"default": ThreadPoolExecutor(4)},
+                                  job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    scheduler.add_job(jobs.sweep_deadlines, IntervalTrigger(seconds=SWEEP_EVERY.total_seconds()),
+                      id="sweep", next_run_time=datetime.now(settings.timezone))
+    scheduler.add_job(jobs.dispatch_notifications, IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
+                      id="dispatch", next_run_time=datetime.now(settings.timezone))
+    scheduler.add_job(jobs.send_digests, CronTrigger(hour=7, minute=0), id="digests")
+    scheduler.add_job(jobs.housekeeping, CronTrigger(hour=3, minute=30), id="housekeeping")
+
+    def stop(_signum, _frame):
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("scheduler started (%s)", settings.timezone.key)
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
