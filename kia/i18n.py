@@ -1,6 +1,8 @@
 """Message catalogues (Swedish first, English msgids): compiled from the .po files when they change."""
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -17,8 +19,15 @@ def ensure_compiled(directory: Path = TRANSLATIONS) -> Path:
             continue
         with po_path.open("rb") as handle:
             catalog = read_po(handle)
-        tmp = mo_path.with_suffix(".mo.tmp")
-        with tmp.open("wb") as handle:
-            write_mo(handle, catalog)
-        tmp.replace(mo_path)  # atomic: parallel workers never read a half-written file
+        # A temporary file of this process's own: gunicorn's workers boot together on a fresh checkout,
+        # and with one shared name the first rename left the others without their file (worker failed to boot).
+        fd, tmp_name = tempfile.mkstemp(dir=mo_path.parent, prefix=".messages.", suffix=".mo.tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write_mo(handle, catalog)
+            os.chmod(tmp_name, 0o644)  # mkstemp makes it owner-only; the catalogue is not secret
+            os.replace(tmp_name, mo_path)  # atomic: parallel workers never read a half-written file
+        except BaseException:
+            os.unlink(tmp_name)
+            raise
     return directory
