@@ -21,6 +21,9 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_DB_POOL_SIZE": ("5", "Connections per process to PostgreSQL."),
     "KIA_SESSION_COOKIE_SECURE": ("1", "Session cookie only over HTTPS; set 0 for plain-HTTP local runs."),
     "KIA_STATS_SUPPRESSION_THRESHOLD": ("5", "Statistics hide counts from 1 to this minus 1 (and what would reveal them)."),
+    "KIA_PUBLIC_REQUESTS_PER_MINUTE": ("30", "Requests per minute from one client address to the public (no-login) API."),
+    "KIA_PUBLIC_REPORTS_PER_HOUR": ("10", "Anonymous reports per hour from one client address."),
+    "KIA_FOLLOWUP_FAILURES_PER_HOUR": ("10", "Wrong follow-up codes per hour from one client address; then it must wait."),
 }
 
 
@@ -64,6 +67,9 @@ class Settings:
     db_pool_size: int = 5
     session_cookie_secure: bool = True
     stats_suppression_threshold: int = 5
+    public_requests_per_minute: int = 30
+    public_reports_per_hour: int = 10
+    followup_failures_per_hour: int = 10
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -79,10 +85,16 @@ class Settings:
             db_pool_size=int(_env("KIA_DB_POOL_SIZE", "5")),
             session_cookie_secure=_env("KIA_SESSION_COOKIE_SECURE", "1") not in ("0", "false", "no"),
             stats_suppression_threshold=int(_env("KIA_STATS_SUPPRESSION_THRESHOLD", "5")),
+            public_requests_per_minute=int(_env("KIA_PUBLIC_REQUESTS_PER_MINUTE", "30")),
+            public_reports_per_hour=int(_env("KIA_PUBLIC_REPORTS_PER_HOUR", "10")),
+            followup_failures_per_hour=int(_env("KIA_FOLLOWUP_FAILURES_PER_HOUR", "10")),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
             raise ValueError("KIA_DEFAULT_LANGUAGE must be sv or en")
         if values["stats_suppression_threshold"] < 2:
             raise ValueError("KIA_STATS_SUPPRESSION_THRESHOLD must be 2 or more")
+        for name in ("public_requests_per_minute", "public_reports_per_hour", "followup_failures_per_hour"):
+            if values[name] < 1:
+                raise ValueError(f"KIA_{name.upper()} must be 1 or more")
         return cls(**values)

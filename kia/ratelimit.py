@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String
+from sqlalchemy import String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -18,12 +18,25 @@ class RateLimitWindow(Base):
     hits: Mapped[int] = mapped_column(default=0)
 
 
+def window_start(now: datetime, window: timedelta) -> datetime:
+    """Start of the fixed window holding `now` (windows are aligned to the epoch)."""
+    seconds = int(window.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
+
+
+def hits_so_far(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
+    """Hits counted for `key` in the current window, without counting one: to refuse before doing work."""
+    start = window_start(now or utcnow(), window)
+    hits = session.scalar(select(RateLimitWindow.hits).where(RateLimitWindow.key == key,
+                                                             RateLimitWindow.window_start == start))
+    return hits or 0
+
+
 def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime | None = None) -> bool:
     """Count one hit for `key`; False when the window's limit is exceeded. Commits its own update,
     so a refused request still counts."""
     now = now or utcnow()
-    seconds = int(window.total_seconds())
-    start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
+    start = window_start(now, window)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = RateLimitWindow.__table__
     statement = (
@@ -37,8 +50,12 @@ def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime
     return hits <= limit
 
 
-def purge_before(session: Session, before: datetime) -> int:
-    """Housekeeping: drop windows that ended before `before`."""
-    result = session.execute(RateLimitWindow.__table__.delete().where(RateLimitWindow.window_start < before))
+def purge_before(session: Session, before: datetime, key_prefix: str = "") -> int:
+    """Housekeeping: drop windows that started before `before` (of keys starting with `key_prefix`)."""
+    table = RateLimitWindow.__table__
+    condition = table.c.window_start < before
+    if key_prefix:
+        condition &= table.c.key.startswith(key_prefix, autoescape=True)
+    result = session.execute(table.delete().where(condition))
     session.commit()
     return result.rowcount

@@ -1,0 +1,103 @@
+"""The public API without login under /api/v1/public: anonymous reports, follow-up by code, messages.
+
+Rate-limited per client address (kia.feedback.limits); responses are never cached, as they carry the code
+or what it unlocks.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+
+from api.feedback_schemas import AnonymousReceiptOut, FollowupOut, MessageIn, PublicIncidentIn, ReporterMessageOut
+from api.openapi import json_body as body_of, json_response, problems, ref
+from api.problems import domain_problem, json_body
+from api.schemas import IncidentTypeOut, OrgUnitOut
+from kia.app import db_session, state
+from kia.feedback.limits import ClientGuard, RateLimited
+from kia.feedback.services import (
+    anonymous_types, file_anonymous_report, followup, reportable_units, write_as_reporter,
+)
+
+bp = Blueprint("public", __name__, url_prefix="/public")
+
+
+def _guard() -> ClientGuard:
+    if "client_guard" not in g:
+        g.client_guard = ClientGuard(db_session(), state().settings, request.remote_addr or "")
+    return g.client_guard
+
+
+@bp.before_request
+def _count_request():
+    _guard().request()
+
+
+@bp.errorhandler(RateLimited)
+def _rate_limited(error: RateLimited):
+    response = domain_problem(error)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+@bp.after_request
+def _never_cached(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/incident-types")
+def index_anonymous_types():
+    return IncidentTypeOut(many=True).dump(anonymous_types(db_session()))
+
+
+@bp.get("/org-units")
+def index_units():
+    return OrgUnitOut(many=True).dump(reportable_units(db_session()))
+
+
+@bp.post("/incidents")
+def create_anonymous_incident():
+    data = PublicIncidentIn().load(json_body())
+    receipt = file_anonymous_report(db_session(), data, state().settings.timezone, _guard())
+    return AnonymousReceiptOut().dump(receipt), 201
+
+
+@bp.get("/followup/<code>")
+def show_followup(code: str):
+    return FollowupOut().dump(followup(db_session(), code, _guard()))
+
+
+@bp.post("/followup/<code>/messages")
+def create_reporter_message(code: str):
+    body = MessageIn().load(json_body())["body"]
+    return ReporterMessageOut().dump(write_as_reporter(db_session(), code, body, _guard())), 201
+
+
+OPENAPI_SCHEMAS = {"PublicIncidentIn": PublicIncidentIn, "AnonymousReceiptOut": AnonymousReceiptOut,
+                   "ReporterMessageOut": ReporterMessageOut, "FollowupOut": FollowupOut}
+CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
+        "description": "the follow-up code given when the report was filed (dashes, spaces and case do not matter)"}
+PUBLIC = {"tags": ["public (no login)"], "security": []}
+
+
+def openapi_paths(spec) -> None:
+    spec.path("/public/incident-types", operations={"get": {
+        **PUBLIC, "summary": "Event types that can be reported anonymously",
+        "responses": {"200": json_response({"type": "array", "items": ref("IncidentTypeOut")}), **problems(429)}}})
+    spec.path("/public/org-units", operations={"get": {
+        **PUBLIC, "summary": "The org units a report can be filed on",
+        "responses": {"200": json_response({"type": "array", "items": ref("OrgUnitOut")}), **problems(429)}}})
+    spec.path("/public/incidents", operations={"post": {
+        **PUBLIC, "summary": "File an anonymous report; the follow-up code is shown only in this answer",
+        "description": "Nothing about the sender is stored. Limited per client address (429 with Retry-After).",
+        "requestBody": body_of("PublicIncidentIn"),
+        "responses": {"201": json_response(ref("AnonymousReceiptOut"), "Filed"),
+                      **problems(400, 413, 415, 422, 429)}}})
+    spec.path("/public/followup/{code}", operations={"get": {
+        **PUBLIC, "summary": "The report's status and the messages with its handlers", "parameters": [CODE],
+        "description": "Wrong codes count against the client address; beyond the limit every lookup is 429.",
+        "responses": {"200": json_response(ref("FollowupOut")), **problems(404, 429)}}})
+    spec.path("/public/followup/{code}/messages", operations={"post": {
+        **PUBLIC, "summary": "Write to the report's handlers", "parameters": [CODE],
+        "requestBody": body_of("MessageIn"),
+        "responses": {"201": json_response(ref("ReporterMessageOut"), "Sent"),
+                      **problems(400, 404, 415, 422, 429)}}})

@@ -1,0 +1,71 @@
+"""Rate limits of the public (no-login) endpoints per client, keyed by a keyed hash of its address, never the address."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from kia import ratelimit
+from kia.config import Settings
+from kia.db import utcnow
+from kia.errors import N_, DomainError, Msg
+
+KEY_PREFIX = "public:"
+
+
+class RateLimited(DomainError):
+    status = 429
+    title = N_("Too many requests.")
+
+    def __init__(self, retry_after: int):
+        super().__init__(Msg(N_("Too many requests from your network. Try again in %(seconds)s seconds."),
+                             {"seconds": retry_after}))
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    limit: int
+    window: timedelta
+
+
+class ClientGuard:
+    """The public endpoints' limits for one client address. The address is kept only as an HMAC keyed with
+    the secret key, so the database never holds it and nobody without the key can test a guess against it.
+    Windows are dropped an hour after they start (at the next public request), so the trace is short-lived."""
+
+    def __init__(self, session: Session, settings: Settings, address: str, now: datetime | None = None):
+        self.session = session
+        self.now = now or utcnow()
+        self._client = hmac.new(settings.secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()
+        self.requests = Limit("requests", settings.public_requests_per_minute, timedelta(minutes=1))
+        self.reports = Limit("reports", settings.public_reports_per_hour, timedelta(hours=1))
+        self.followup_failures = Limit("followup-failures", settings.followup_failures_per_hour, timedelta(hours=1))
+
+    def _key(self, limit: Limit) -> str:
+        return f"{KEY_PREFIX}{limit.name}:{self._client}"
+
+    def _refuse(self, limit: Limit) -> RateLimited:
+        ends = ratelimit.window_start(self.now, limit.window) + limit.window
+        return RateLimited(max(1, math.ceil((ends - self.now).total_seconds())))
+
+    def count(self, limit: Limit) -> None:
+        """Count this request against `limit`; RateLimited once the window's allowance is spent."""
+        if not ratelimit.hit(self.session, self._key(limit), limit.limit, limit.window, self.now):
+            raise self._refuse(limit)
+
+    def refuse_if_spent(self, limit: Limit) -> None:
+        """RateLimited if `limit` is already spent, without counting: guards work whose failure is what counts."""
+        if ratelimit.hits_so_far(self.session, self._key(limit), limit.window, self.now) >= limit.limit:
+            raise self._refuse(limit)
+
+    def request(self) -> None:
+        """Every public request: forget windows that are over, then count this one."""
+        longest = max(self.requests.window, self.reports.window, self.followup_failures.window)
+        ratelimit.purge_before(self.session, self.now - longest, key_prefix=KEY_PREFIX)
+        self.count(self.requests)
