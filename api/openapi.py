@@ -46,8 +46,8 @@ def problems(*codes: int) -> dict:
 
 
 def api_modules():
-    from api import feedback, incidents, public, reference, statistics
-    return (reference, incidents, statistics, feedback, public)
+    from api import cases, feedback, incidents, public, reference, statistics
+    return (reference, incidents, statistics, feedback, public, cases)
 
 
 @lru_cache(maxsize=1)

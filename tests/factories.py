@@ -103,11 +103,20 @@ class UserClient:
         if language:
             self.headers["Accept-Language"] = language
 
+    def request(self, method: str, url, **kwargs):
+        return self.client.open(url, method=method, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+
     def get(self, url, **kwargs):
-        return self.client.get(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+        return self.request("GET", url, **kwargs)
 
     def post(self, url, **kwargs):
-        return self.client.post(url, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs)
+        return self.request("POST", url, **kwargs)
+
+    def patch(self, url, **kwargs):
+        return self.request("PATCH", url, **kwargs)
+
+    def put(self, url, **kwargs):
+        return self.request("PUT", url, **kwargs)
 
     def file(self, body: dict, **kwargs):
         return self.post("/api/v1/incidents", json=body, **kwargs)

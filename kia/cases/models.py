@@ -191,6 +191,7 @@ class CaseWatcher(Base):
     reason: Mapped[str] = mapped_column(String(40))   # the role that brought them in
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    case: Mapped[Case] = relationship()
     user: Mapped[User] = relationship()
 
 

@@ -1,53 +1,149 @@
-"""Routing a new case to its handler: the nearest holder of the handling role on the case's unit or above."""
+"""Routing a case: the active rules (data) say which role handles it and which roles are informed; the
+nearest holders of each role, on the case's unit or above, receive it."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kia.cases.models import Case
+from kia.access import HANDLES_CASES, Actor
+from kia.cases.models import Case, CaseWatcher
+from kia.cases.timeline import record
 from kia.incidents.models import Incident
-from kia.orgs.models import Membership, OrgUnit, Role
+from kia.orgs.models import Membership, OrgUnit, Role, User
+from kia.routing.models import RoutingPurpose, RoutingRule, Substitute
+
+
+def nearest_holders_by_role(session: Session, unit: OrgUnit, roles: set[Role]) -> dict[Role, list[int]]:
+    """For each role, the active users holding it on the unit nearest to `unit` (itself first, then its
+    ancestors) where anyone holds it; oldest membership first, so the choice of one is deterministic."""
+    if not roles:
+        return {}
+    rows = session.execute(
+        select(Membership.role, Membership.user_id, OrgUnit.path)
+        .join(OrgUnit, OrgUnit.id == Membership.org_unit_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.role.in_(roles), Membership.org_unit_id.in_(unit.ancestor_ids), User.active.is_(True))
+        .order_by(Membership.id)
+    ).all()
+    deepest: dict[Role, int] = {}
+    for role, _, path in rows:
+        deepest[role] = max(deepest.get(role, 0), len(path))
+    holders: dict[Role, list[int]] = {}
+    for role, user_id, path in rows:
+        if len(path) == deepest[role] and user_id not in holders.setdefault(role, []):
+            holders[role].append(user_id)
+    return holders
 
 
 def nearest_holders(session: Session, unit: OrgUnit, role: Role) -> list[int]:
     """User ids holding `role` on the unit nearest to `unit` (itself first, then its ancestors)."""
-    rows = session.execute(
-        select(Membership.user_id, OrgUnit.path)
-        .join(OrgUnit, OrgUnit.id == Membership.org_unit_id)
-        .where(Membership.role == role, Membership.org_unit_id.in_(unit.ancestor_ids))
-        .order_by(Membership.id)
-    ).all()
-    if not rows:
-        return []
-    deepest = max(len(path) for _, path in rows)
-    return [user_id for user_id, path in rows if len(path) == deepest]
+    return nearest_holders_by_role(session, unit, {role}).get(role, [])
+
+
+def matching_rules(session: Session, case: Case) -> list[RoutingRule]:
+    """The active rules whose type, category and unit subtree fit the case, most specific first.
+
+    Specificity: a rule for the event type beats one for its category, which beats one for any type;
+    then a deeper unit subtree beats a shallower one (or none); then a rule only for serious cases beats
+    a general one; then the higher priority; then the older rule, so the order is always the same.
+    """
+    incident_type, ancestors = case.incident_type, case.org_unit.ancestor_ids
+    rules = session.scalars(select(RoutingRule).where(
+        RoutingRule.active.is_(True),
+        or_(RoutingRule.incident_type_id.is_(None), RoutingRule.incident_type_id == incident_type.id),
+        or_(RoutingRule.category.is_(None), RoutingRule.category == incident_type.category),
+        or_(RoutingRule.org_unit_id.is_(None), RoutingRule.org_unit_id.in_(ancestors)),
+    )).all()
+
+    def specificity(rule: RoutingRule) -> tuple:
+        kind = 2 if rule.incident_type_id is not None else 1 if rule.category is not None else 0
+        depth = ancestors.index(rule.org_unit_id) + 1 if rule.org_unit_id is not None else 0
+        return kind, depth, rule.only_serious, rule.priority, -rule.id
+
+    return sorted(rules, key=specificity, reverse=True)
+
+
+def active_substitute(session: Session, user_id: int, at: datetime) -> int | None:
+    """The ersättare standing in for `user_id` at `at` (the latest period to start wins), if any."""
+    return session.scalar(
+        select(Substitute.substitute_id)
+        .join(User, User.id == Substitute.substitute_id)
+        .where(Substitute.user_id == user_id, Substitute.starts_at <= at, Substitute.ends_at > at,
+               User.active.is_(True))
+        .order_by(Substitute.starts_at.desc(), Substitute.id.desc())
+        .limit(1)
+    )
+
+
+def _stand_in(session: Session, case: Case, handler_id: int, now: datetime) -> int | None:
+    """The handler's substitute, if one is active and (roles change) may still handle the case's unit."""
+    substitute_id = active_substitute(session, handler_id, now)
+    if substitute_id is None:
+        return None
+    substitute = session.get(User, substitute_id)
+    return substitute_id if Actor.for_user(substitute).holds_role_over(case.org_unit, HANDLES_CASES) else None
 
 
 def route_new_cases(session: Session, incident: Incident, now: datetime) -> None:
-    """Give each new case of `incident` its handler."""
+    """Give each new case of `incident` its handler and inform whom the rules name."""
     for case in incident.cases:
         route_case(session, case, now)
 
 
 def route_case(session: Session, case: Case, now: datetime) -> None:
-    holders = nearest_holders(session, case.org_unit, Role.HANDLER)
-    case.assignee_id = holders[0] if holders else None
+    """Assign a new case to the nearest holder of the role of the most specific HANDLE rule that has a
+    holder (or to that user's active substitute), then inform the holders named by the INFORM rules.
+    Routing is the system's doing: its timeline entries have no actor."""
+    applicable = [r for r in matching_rules(session, case) if case.serious or not r.only_serious]
+    holders = nearest_holders_by_role(session, case.org_unit, {r.role for r in applicable})
+    handler_id = next((holders[r.role][0] for r in applicable
+                       if r.purpose == RoutingPurpose.HANDLE and holders.get(r.role)), None)
+    if handler_id is not None:
+        substitute_id = _stand_in(session, case, handler_id, now)
+        if substitute_id is not None:
+            case.assignee_id = substitute_id
+            record(session, case, None, "assigned_to_substitute", field="assignee", old=handler_id,
+                   new=substitute_id)
+        else:
+            case.assignee_id = handler_id
+            record(session, case, None, "assigned", field="assignee", new=handler_id)
+    _inform_by_rules(session, case, [r for r in applicable if r.purpose == RoutingPurpose.INFORM], holders)
 
 
-def inform(session: Session, case: Case, user_ids: list[int], reason: Role) -> list[int]:
-    """Add watchers to a case (once each); returns the ids newly added."""
-    from kia.cases.models import CaseWatcher
-
-    present = set(session.scalars(select(CaseWatcher.user_id).where(CaseWatcher.case_id == case.id))) \
-        if case.id else set()
-    added = [uid for uid in dict.fromkeys(user_ids) if uid not in present]
-    for user_id in added:
-        session.add(CaseWatcher(case=case, user_id=user_id, reason=str(reason)))
+def _inform_by_rules(session: Session, case: Case, rules: list[RoutingRule], holders: dict[Role, list[int]],
+                     actor_id: int | None = None) -> list[int]:
+    added: list[int] = []
+    for rule in rules:
+        others = [uid for uid in holders.get(rule.role, []) if uid != case.assignee_id]
+        added += inform(session, case, others, rule.role, actor_id)
     return added
 
 
-def inform_on_serious(session: Session, case: Case, now: datetime) -> list[int]:
-    """A case marked serious (AML 3:3a) goes to the administration's safety officers too."""
-    return inform(session, case, nearest_holders(session, case.org_unit, Role.SAFETY_OFFICER), Role.SAFETY_OFFICER)
+def _watching(session: Session, case: Case) -> set[int]:
+    """Users already informed of the case, including those added in this transaction but not yet flushed."""
+    pending = {w.user_id for w in session.new if isinstance(w, CaseWatcher) and w.case is case}
+    if case.id is None:
+        return pending
+    return pending | set(session.scalars(select(CaseWatcher.user_id).where(CaseWatcher.case_id == case.id)))
+
+
+def inform(session: Session, case: Case, user_ids: list[int], reason: Role,
+           actor_id: int | None = None) -> list[int]:
+    """Add watchers to a case (once each, with the role that brought them in); returns the ids newly added."""
+    present = _watching(session, case)
+    added = [uid for uid in dict.fromkeys(user_ids) if uid not in present]
+    for user_id in added:
+        session.add(CaseWatcher(case=case, user_id=user_id, reason=str(reason)))
+        record(session, case, actor_id, "informed", field="watchers", new={"user": user_id, "reason": str(reason)})
+    return added
+
+
+def inform_on_serious(session: Session, case: Case, now: datetime, actor_id: int | None = None) -> list[int]:
+    """A case just marked serious (AML 3:3a): inform whom the rules for serious cases name (by default the
+    administration's safety officers). Returns the ids newly informed."""
+    rules = [r for r in matching_rules(session, case)
+             if r.only_serious and r.purpose == RoutingPurpose.INFORM]
+    holders = nearest_holders_by_role(session, case.org_unit, {r.role for r in rules})
+    return _inform_by_rules(session, case, rules, holders, actor_id)
