@@ -129,11 +129,40 @@ def case_visibility(actor: Actor) -> ColumnElement[bool]:
                Case.assignee_id == actor.user_id)
 
 
+def handles_type_on(actor: Actor, incident_type, unit: OrgUnit) -> bool:
+    """By role, whether `actor` handles cases of this type on `unit` (also: who may add a related case of it)."""
+    roles = HANDLES_CASES if incident_type.confidential else HANDLES_CASES | HANDLES_NON_CONFIDENTIAL_CASES
+    return actor.holds_role_over(unit, roles)
+
+
 def may_handle_case(actor: Actor, case) -> bool:
     if case.assignee_id is not None and case.assignee_id == actor.user_id:
         return True
-    roles = HANDLES_CASES if case.incident_type.confidential else HANDLES_CASES | HANDLES_NON_CONFIDENTIAL_CASES
-    return actor.holds_role_over(case.org_unit, roles)
+    return handles_type_on(actor, case.incident_type, case.org_unit)
+
+
+# Who can be made händelseansvarig of a case, or responsible for one of its actions: anyone working in
+# its unit – not analysts (never personal data) nor admins (they configure, they do not handle cases),
+# and for a confidential case not the skyddsombud or säkerhetssamordnare, who never see kränkning cases.
+TAKES_ON_CASES = {Role.REPORTER, Role.HANDLER, Role.SAFETY_REP, Role.SAFETY_OFFICER, Role.PRINCIPAL_ORG}
+TAKES_ON_CONFIDENTIAL_CASES = {Role.REPORTER, Role.HANDLER, Role.PRINCIPAL_ORG}
+
+
+def may_take_on(candidate: Actor, case) -> bool:
+    roles = TAKES_ON_CONFIDENTIAL_CASES if case.incident_type.confidential else TAKES_ON_CASES
+    return candidate.holds_role_over(case.org_unit, roles)
+
+
+def may_complete_action(actor: Actor, case, action) -> bool:
+    """Whoever handles the case changes its actions; the responsible user may mark their own one done."""
+    return may_handle_case(actor, case) or action.responsible_id == actor.user_id
+
+
+def may_stand_in_for(substitute: Actor, handler: Actor) -> bool:
+    """An ersättare receives the handler's new cases, so must handle on every unit the handler handles."""
+    handled = [g.unit_path for g in handler.grants if g.role in HANDLES_CASES]
+    covered = [g.unit_path for g in substitute.grants if g.role in HANDLES_CASES]
+    return bool(handled) and all(any(path.startswith(c) for c in covered) for path in handled)
 
 
 def is_sensitive_case(case) -> bool:
