@@ -67,6 +67,9 @@ class Case(Base):
     # AML 3:3a: set by the serious-event checklist; then reporting to Arbetsmiljöverket is required.
     serious: Mapped[bool] = mapped_column(default=False)
     serious_checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Values of the case type's own fields when it differs from the incident's (a related case added
+    # later, e.g. a pupil_injury from a threat_violence event); the incident holds those of its own type.
+    field_values: Mapped[dict[str, Any]] = mapped_column(default=dict)
     investigation: Mapped[str] = mapped_column(Text, default="")
     closing_summary: Mapped[str] = mapped_column(Text, default="")   # public: the reporter reads it
     decision: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,148 @@
+"""One event, many cases: related cases of another type (numbered on, validated, routed) and manual links."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from kia.cases.models import CaseLink, CaseWatcher
+from kia.cases.related import RelatedCaseInput, add_related_case, link_cases, unlink_cases
+from kia.cases.services import related_cases
+from kia.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kia.incidents.services import PersonInput
+from tests.cases.conftest import errors_of, timeline
+from tests.conftest import TZ
+
+INJURY = {"injury_kind": "bruise", "body_part": "arm_hand"}
+PUPIL = PersonInput(role="affected", category="pupil", gender="male", name="Elev Ett")
+
+
+def test_a_pupil_injury_from_a_threat_event_continues_the_numbering(db, filing, people):
+    threat = filing.threat()
+    injury = add_related_case(db, people.handler, threat.id,
+                              RelatedCaseInput(type="pupil_injury", persons=[PUPIL], fields=INJURY), TZ)
+    victimisation = add_related_case(db, people.handler, threat.id, RelatedCaseInput(
+        type="victimisation", persons=[1], fields={"classification": "harassment"}), TZ)
+    number = threat.incident.number
+    assert [threat.number, injury.number, victimisation.number] == [f"{number}-1", f"{number}-2", f"{number}-3"]
+    assert injury.incident_id == threat.incident_id and injury.field_values == INJURY
+    assert [p.name for p in threat.incident.persons] == ["Anna Lärare", "Elev Ett"]
+    assert victimisation.subject_person.name == "Elev Ett"
+    assert timeline(db, threat, "related_case_added") == [
+        ("related_case_added", "related_cases", None, injury.number, people.handler.user_id, ""),
+        ("related_case_added", "related_cases", None, victimisation.number, people.handler.user_id, "")]
+    assert [k for k, *_ in timeline(db, injury)][:2] == ["case_created", "created_from"]
+
+
+def test_a_related_case_is_routed_by_its_own_type(db, filing, people):
+    fire = filing.fire()
+    threat = add_related_case(db, people.handler, fire.id, RelatedCaseInput(
+        type="threat_violence", fields={"threat_kind": "verbal_threat", "weapon": "none",
+                                        "police_report_made": "no"}), TZ)
+    assert threat.assignee_id == people.handler.user_id
+    informed = db.scalars(select(CaseWatcher.user_id).where(CaseWatcher.case_id == threat.id)).all()
+    assert informed == [people.safety_rep.user_id]   # a work-environment case; the fire case informs nobody
+    assert timeline(db, threat, "assigned")
+
+
+def test_the_new_types_fields_and_rules_are_checked(db, filing, people):
+    threat = filing.threat()
+    with pytest.raises(ValidationFailed) as excinfo:
+        add_related_case(db, people.handler, threat.id, RelatedCaseInput(
+            type="pupil_injury", persons=[7, PersonInput(role="affected", category="pupil", gender="male",
+                                                         personal_number="20121212-1213")],
+            fields={"injury_kind": "bruise", "colour": "blue"}), TZ)
+    assert set(errors_of(excinfo)) == {"persons[0]", "persons[1].personal_number", "fields.body_part",
+                                       "fields.colour"}
+    with pytest.raises(ValidationFailed) as excinfo:   # kränkning: exactly one affected pupil
+        add_related_case(db, people.handler, threat.id, RelatedCaseInput(
+            type="victimisation", persons=[0], fields={"classification": "harassment"}), TZ)
+    assert list(errors_of(excinfo)) == ["persons"]
+    with pytest.raises(ValidationFailed) as excinfo:
+        add_related_case(db, people.handler, threat.id, RelatedCaseInput(type="nope"), TZ)
+    assert list(errors_of(excinfo)) == ["type"]
+    assert len(threat.incident.cases) == 1 and len(threat.incident.persons) == 1   # nothing half-stored
+
+
+def test_one_case_per_type_and_per_pupil(db, filing, people):
+    threat = filing.threat()
+    with pytest.raises(ValidationFailed) as excinfo:
+        add_related_case(db, people.handler, threat.id, RelatedCaseInput(
+            type="threat_violence", fields={"threat_kind": "verbal_threat", "weapon": "none",
+                                            "police_report_made": "no"}), TZ)
+    assert list(errors_of(excinfo)) == ["type"]
+    first = filing.victimisation(pupils=1)[0]
+    with pytest.raises(ValidationFailed):
+        add_related_case(db, people.handler, first.id, RelatedCaseInput(
+            type="victimisation", persons=[0], fields={"classification": "harassment"}), TZ)
+    second_pupil = add_related_case(db, people.handler, first.id, RelatedCaseInput(
+        type="victimisation", persons=[PUPIL], fields={"classification": "harassment"}), TZ)
+    assert second_pupil.subject_person.name == "Elev Ett"
+
+
+def test_who_may_add_a_related_case(db, filing, people):
+    threat = filing.threat()
+    with pytest.raises(Forbidden):
+        add_related_case(db, people.safety_rep, threat.id, RelatedCaseInput(type="pupil_injury"), TZ)
+    with pytest.raises(NotFound):
+        add_related_case(db, people.other_handler, threat.id, RelatedCaseInput(type="pupil_injury"), TZ)
+    with pytest.raises(Forbidden):   # may handle the threat case, but a kränkning case is the rektor's
+        add_related_case(db, people.safety_officer, threat.id, RelatedCaseInput(
+            type="victimisation", persons=[PUPIL], fields={"classification": "harassment"}), TZ)
+
+
+# ---- links and what a case shows beside it ------------------------------------------------------
+
+def test_cases_of_one_incident_and_linked_cases_show_each_other(db, filing, people):
+    threat = filing.threat()
+    injury = add_related_case(db, people.handler, threat.id,
+                              RelatedCaseInput(type="pupil_injury", persons=[PUPIL], fields=INJURY), TZ)
+    fire = filing.fire()
+    assert link_cases(db, people.handler, fire.id, threat.id) == threat
+    assert [(r.case, r.relation) for r in related_cases(db, people.handler, threat)] == [
+        (injury, "same_incident"), (fire, "linked")]
+    assert [(r.case, r.relation) for r in related_cases(db, people.handler, fire)] == [(threat, "linked")]
+    link = db.scalar(select(CaseLink))
+    assert (link.case_id, link.linked_case_id) == (threat.id, fire.id)   # stored as an ordered pair
+    assert timeline(db, threat, "linked")[0][3] == fire.number
+    assert timeline(db, fire, "linked")[0][3] == threat.number
+
+
+def test_related_cases_are_limited_to_what_the_reader_may_see(db, filing, people):
+    threat = filing.threat()
+    secret = add_related_case(db, people.handler, threat.id, RelatedCaseInput(
+        type="victimisation", persons=[PUPIL], fields={"classification": "harassment"}), TZ)
+    assert [r.case for r in related_cases(db, people.handler, threat)] == [secret]
+    assert related_cases(db, people.safety_rep, threat) == []   # never a kränkning case
+
+
+def test_links_need_both_cases_visible(db, filing, people, make):
+    threat = filing.threat()
+    fire = filing.fire()
+    other_school = filing.file("fire", {"fire_kind": "fire"}, [], org_unit="S2",
+                               reporter=make.actor(("reporter", "S2")))[0]
+    with pytest.raises(NotFound):
+        link_cases(db, people.handler, threat.id, other_school.id)
+    with pytest.raises(NotFound):
+        link_cases(db, people.other_handler, other_school.id, threat.id)
+    with pytest.raises(Forbidden):
+        link_cases(db, people.safety_rep, threat.id, fire.id)
+
+
+def test_link_rules_and_unlinking(db, filing, people):
+    threat, fire = filing.threat(), filing.fire()
+    with pytest.raises(ValidationFailed):
+        link_cases(db, people.handler, threat.id, threat.id)
+    link_cases(db, people.handler, threat.id, fire.id)
+    with pytest.raises(Conflict):
+        link_cases(db, people.handler, fire.id, threat.id)
+    unlink_cases(db, people.handler, fire.id, threat.id)
+    assert related_cases(db, people.handler, threat) == []
+    assert timeline(db, threat, "unlinked")[0][2] == fire.number
+    with pytest.raises(NotFound):
+        unlink_cases(db, people.handler, fire.id, threat.id)
+
+
+def test_cases_of_one_incident_are_not_linked_by_hand(db, filing, people):
+    first, second = filing.victimisation(pupils=2)
+    with pytest.raises(ValidationFailed):
+        link_cases(db, people.handler, first.id, second.id)
