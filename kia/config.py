@@ -18,6 +18,7 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_TIMEZONE": ("Europe/Stockholm", "Time zone at the edges (input without offset, display, periods)."),
     "KIA_DEFAULT_LANGUAGE": ("sv", "Language when neither user nor request says: sv or en."),
     "KIA_MAX_REQUEST_BYTES": ("1048576", "Largest accepted request body for the JSON API (413 beyond)."),
+    "KIA_ATTACHMENT_MAX_BYTES": ("20971520", "Largest file accepted as a case attachment (20 MiB; 413 beyond)."),
     "KIA_DB_POOL_SIZE": ("5", "Connections per process to PostgreSQL."),
     "KIA_SESSION_COOKIE_SECURE": ("1", "Session cookie only over HTTPS; set 0 for plain-HTTP local runs."),
     "KIA_STATS_SUPPRESSION_THRESHOLD": ("5", "Statistics hide counts from 1 to this minus 1 (and what would reveal them)."),
@@ -64,6 +65,7 @@ class Settings:
     timezone: ZoneInfo
     default_language: str = "sv"
     max_request_bytes: int = 1024 * 1024
+    attachment_max_bytes: int = 20 * 1024 * 1024
     db_pool_size: int = 5
     session_cookie_secure: bool = True
     stats_suppression_threshold: int = 5
@@ -82,6 +84,7 @@ class Settings:
             timezone=ZoneInfo(_env("KIA_TIMEZONE", "Europe/Stockholm")),
             default_language=_env("KIA_DEFAULT_LANGUAGE", "sv"),
             max_request_bytes=int(_env("KIA_MAX_REQUEST_BYTES", str(1024 * 1024))),
+            attachment_max_bytes=int(_env("KIA_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024))),
             db_pool_size=int(_env("KIA_DB_POOL_SIZE", "5")),
             session_cookie_secure=_env("KIA_SESSION_COOKIE_SECURE", "1") not in ("0", "false", "no"),
             stats_suppression_threshold=int(_env("KIA_STATS_SUPPRESSION_THRESHOLD", "5")),
