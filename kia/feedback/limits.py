@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,20 @@ class Limit:
     window: timedelta
 
 
+def client_of(address: str) -> str:
+    """The unit a limit applies to: an IPv4 address, or an IPv6 /64 (one subscriber's network, whose
+    2^64 addresses would otherwise each get an allowance of their own)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
 class ClientGuard:
     """The public endpoints' limits for one client address. The address is kept only as an HMAC keyed with
     the secret key, so the database never holds it and nobody without the key can test a guess against it.
@@ -42,7 +57,7 @@ class ClientGuard:
     def __init__(self, session: Session, settings: Settings, address: str, now: datetime | None = None):
         self.session = session
         self.now = now or utcnow()
-        self._client = hmac.new(settings.secret_key.encode(), address.encode(), hashlib.sha256).hexdigest()
+        self._client = hmac.new(settings.secret_key.encode(), client_of(address).encode(), hashlib.sha256).hexdigest()
         self.requests = Limit("requests", settings.public_requests_per_minute, timedelta(minutes=1))
         self.reports = Limit("reports", settings.public_reports_per_hour, timedelta(hours=1))
         self.followup_failures = Limit("followup-failures", settings.followup_failures_per_hour, timedelta(hours=1))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kia.cases.models import Case, CaseState, TimelineEntry
 from kia.errors import Conflict, NotFound, ValidationFailed
-from kia.feedback.limits import ClientGuard, RateLimited
+from kia.feedback.limits import ClientGuard, RateLimited, client_of
 from kia.feedback.models import FollowUpCode, ReporterMessage
 from kia.feedback.services import (
     code_digest, file_anonymous_report, followup, handler_thread, my_report, my_reports, new_code,
@@ -183,6 +183,16 @@ def test_the_client_address_is_stored_only_as_a_keyed_hash(db, tree, settings, g
     other_secret = ClientGuard(db, replace(settings, secret_key="another"), "198.51.100.23", now=NOW)
     other_secret.request()
     assert len(set(db.scalars(select(RateLimitWindow.key)))) == 2
+
+
+@pytest.mark.parametrize("address, client", [
+    ("198.51.100.23", "198.51.100.23"),
+    ("2001:db8:1:2:a:b:c:d", "2001:db8:1:2::/64"),          # one subscriber's /64 is one client
+    ("::ffff:198.51.100.23", "198.51.100.23"),
+    ("not an address", "not an address"),
+])
+def test_limits_apply_per_ipv4_address_or_ipv6_network(address, client):
+    assert client_of(address) == client
 
 
 def test_requests_beyond_the_limit_wait_for_the_next_window(db, settings, guard):
