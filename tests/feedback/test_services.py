@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from kia.cases.models import Case, CaseState, TimelineEntry
+from kia.cases.models import AccessLogEntry, Case, CaseState, TimelineEntry
 from kia.errors import Conflict, NotFound, ValidationFailed
 from kia.feedback.limits import ClientGuard, RateLimited, client_of
 from kia.feedback.models import FollowUpCode, ReporterMessage
@@ -17,7 +17,7 @@ from kia.feedback.services import (
 )
 from kia.incidents.models import IncidentType
 from kia.outbox.models import Channel, Notification, NotificationKind
-from kia.incidents.services import IncidentInput, file_incident
+from kia.incidents.services import IncidentInput, PersonInput, file_incident
 from kia.ratelimit import RateLimitWindow, hit
 from tests.conftest import TZ
 from tests.feedback.support import database_text
@@ -115,6 +115,16 @@ def test_the_handler_is_told_of_a_reporter_message_without_its_text(db, filed, g
         (NotificationKind.ANONYMOUS_MESSAGE, handler.user_id, Channel.IN_APP),
         (NotificationKind.ANONYMOUS_MESSAGE, handler.user_id, Channel.EMAIL)}
     assert all(n.payload["case_number"] == filed.cases[0].number and "Räcket" not in repr(n.payload) for n in told)
+
+
+def test_reading_the_thread_of_a_sensitive_case_is_logged(db, tree, handler, guard):
+    filed = file_anonymous_report(db, risk(type="victimisation", fields={"classification": "harassment"},
+                                           persons=[PersonInput(role="affected", category="pupil", gender="male")]),
+                                  TZ, guard, now=NOW)
+    case = db.scalar(select(Case).where(Case.number == filed.cases[0].number))
+    handler_thread(db, handler, case.incident_id)
+    assert [(e.case_id, e.user_id, e.action) for e in db.scalars(select(AccessLogEntry))] == [
+        (case.id, handler.user_id, "read_messages")]
 
 
 def test_empty_and_overlong_messages_are_refused(db, filed, guard):
