@@ -7,17 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from kia.cases.models import Case
-from kia.cases.timeline import record
+from kia.cases.models import Case, TimelineEntry
 from kia.deadlines.models import Escalation, EscalationStep, Obligation, ObligationStatus
-from kia.orgs.models import OrgUnit, Role
+from kia.orgs.models import Membership, OrgUnit, Role, User
 from kia.outbox.models import NotificationKind
-from kia.outbox.services import case_payload, queue
-from kia.routing.services import nearest_holders
+from kia.outbox.services import Audience, case_payload, insert_rows, notification_rows
 
 LADDER = [EscalationStep.REMINDER, EscalationStep.DUE, EscalationStep.ESCALATED]
 REMINDER_AT_LEAST_BEFORE = timedelta(hours=2)
@@ -58,19 +56,39 @@ class SweepResult:
 
 
 class _Recipients:
-    """Who hears of each step; nearest holders are looked up once per unit and role in a sweep."""
+    """Who hears of each step. The nearest holders of the roles are loaded for a whole batch of units in
+    one query and kept for the sweep (there are few units and roles, and many obligations)."""
+
+    ROLES = (Role.HANDLER, Role.SAFETY_OFFICER, Role.PRINCIPAL_ORG)
 
     def __init__(self, session: Session):
         self.session = session
-        self.cache: dict[tuple[int, Role], list[int]] = {}
+        self.nearest_by_unit: dict[int, dict[Role, list[int]]] = {}
+
+    def prime(self, units: list[OrgUnit]) -> None:
+        missing = {u.id: u for u in units if u is not None and u.id not in self.nearest_by_unit}
+        if not missing:
+            return
+        ancestor_ids = {a for u in missing.values() for a in u.ancestor_ids}
+        rows = self.session.execute(
+            select(Membership.org_unit_id, Membership.role, Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.role.in_(self.ROLES), Membership.org_unit_id.in_(ancestor_ids), User.active.is_(True))
+            .order_by(Membership.id)).all()
+        on_unit: dict[tuple[int, Role], list[int]] = {}
+        for unit_id, role, user_id in rows:
+            on_unit.setdefault((unit_id, role), []).append(user_id)
+        for unit in missing.values():
+            # Nearest first: the unit itself, then its ancestors upwards (as routing does it).
+            self.nearest_by_unit[unit.id] = {
+                role: next((on_unit[(a, role)] for a in reversed(unit.ancestor_ids) if (a, role) in on_unit), [])
+                for role in self.ROLES}
 
     def nearest(self, unit: OrgUnit | None, role: Role) -> list[int]:
         if unit is None:
             return []
-        key = (unit.id, role)
-        if key not in self.cache:
-            self.cache[key] = nearest_holders(self.session, unit, role)
-        return self.cache[key]
+        self.prime([unit])
+        return self.nearest_by_unit[unit.id][role]
 
     def handler(self, case: Case) -> list[int]:
         return [case.assignee_id] if case.assignee_id else self.nearest(case.org_unit, Role.HANDLER)
@@ -87,14 +105,18 @@ class _Recipients:
         return self.nearest(case.org_unit, role)
 
 
-def _claim(session: Session, obligation: Obligation, step: EscalationStep, now: datetime) -> bool:
+def _claim(session: Session, pairs: list[tuple[int, EscalationStep]], now: datetime) -> set[tuple[int, str]]:
+    """Claim ladder steps by inserting their unique rows; returns the pairs this transaction won."""
+    if not pairs:
+        return set()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Escalation.__table__)
-                 .values(obligation_id=obligation.id, step=step, at=now)
+    table = Escalation.__table__
+    statement = (dialect.insert(table)
                  .on_conflict_do_nothing(index_elements=["obligation_id", "step"])
-                 .returning(Escalation.__table__.c.id))
+                 .returning(table.c.obligation_id, table.c.step))
     # RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT.
-    return session.execute(statement).first() is not None
+    rows = [{"obligation_id": o, "step": s, "at": now} for o, s in pairs]
+    return {(o, str(s)) for o, s in session.execute(statement, rows).all()}
 
 
 def _obligation_label(obligation: Obligation) -> dict[str, str]:
@@ -103,23 +125,40 @@ def _obligation_label(obligation: Obligation) -> dict[str, str]:
     return {"sv": "Åtgärd", "en": "Action"}
 
 
-def _take_steps(session: Session, obligation: Obligation, now: datetime, recipients: _Recipients,
-                result: SweepResult) -> None:
+def _due_steps(obligation: Obligation, now: datetime) -> list[EscalationStep]:
+    """Advance the obligation past every step due by `now`; returns the steps to take (in order)."""
+    steps = []
     while obligation.next_step is not None and obligation.next_step_at is not None and obligation.next_step_at <= now:
         step = obligation.next_step
         # A reminder after the due time helps nobody: go straight to the due step.
-        skip = step == EscalationStep.REMINDER and now >= obligation.due_at
-        if not skip and _claim(session, obligation, step, now):
-            case = obligation.case
-            label = _obligation_label(obligation)
-            record(session, case, None, "escalation", field=label["en"], new=str(step))
-            payload = case_payload(case, obligation=label, due_at=obligation.due_at.isoformat(), step=str(step))
-            result.notifications += queue(session, STEP_NOTICE[step], f"escalation:{obligation.id}:{step}",
-                                          case, recipients.for_step(obligation, step), payload, now)
-            result.steps[str(step)] += 1
+        if not (step == EscalationStep.REMINDER and now >= obligation.due_at):
+            steps.append(step)
         following = LADDER.index(step) + 1
         obligation.next_step = LADDER[following] if following < len(LADDER) else None
         schedule(obligation)
+    return steps
+
+
+def _take_batch(session: Session, obligations: list[Obligation], now: datetime, recipients: _Recipients,
+                result: SweepResult) -> None:
+    planned = [(o, step) for o in obligations for step in _due_steps(o, now)]
+    won = _claim(session, [(o.id, step) for o, step in planned], now)
+    taken = [(o, step) for o, step in planned if (o.id, str(step)) in won]
+    recipients.prime([u for o, _ in taken for u in (o.case.org_unit, o.case.org_unit.parent)])
+    who = {(o.id, step): recipients.for_step(o, step) for o, step in taken}
+    audience = Audience.load(session, {uid for ids in who.values() for uid in ids})
+    timeline, rows = [], []
+    for obligation, step in taken:
+        case, label = obligation.case, _obligation_label(obligation)
+        timeline.append({"case_id": case.id, "at": now, "actor_id": None, "kind": "escalation",
+                         "field": label["en"], "old": None, "new": str(step), "note": ""})
+        payload = case_payload(case, obligation=label, due_at=obligation.due_at.isoformat(), step=str(step))
+        rows += notification_rows(audience, STEP_NOTICE[step], f"escalation:{obligation.id}:{step}", case,
+                                  who[(obligation.id, step)], payload, now)
+        result.steps[str(step)] += 1
+    if timeline:
+        session.execute(insert(TimelineEntry), timeline)
+    result.notifications += insert_rows(session, rows)
 
 
 def sweep(session: Session, now: datetime, batch: int = 500) -> SweepResult:
@@ -130,21 +169,17 @@ def sweep(session: Session, now: datetime, batch: int = 500) -> SweepResult:
         query = (select(Obligation)
                  .where(Obligation.status == ObligationStatus.OPEN, Obligation.next_step_at <= now)
                  .order_by(Obligation.next_step_at).limit(batch)
-                 .options(joinedload(Obligation.case).joinedload(Case.org_unit), joinedload(Obligation.rule),
+                 .options(joinedload(Obligation.case).joinedload(Case.org_unit).joinedload(OrgUnit.parent),
+                          joinedload(Obligation.rule),
                           joinedload(Obligation.action)))
         if session.get_bind().dialect.name == "postgresql":
-            # Another scheduler's rows are skipped, not waited for; its claim rows keep steps single.
+            # Another scheduler's rows are skipped, not waited for; the claim rows keep steps single.
             query = query.with_for_update(skip_locked=True, of=Obligation)
         obligations = session.scalars(query).unique().all()
         if not obligations:
             session.commit()
             return result
-        for obligation in obligations:
-            _take_steps(session, obligation, now, recipients, result)
+        _take_batch(session, obligations, now, recipients, result)
         result.obligations += len(obligations)
         session.commit()
         session.expunge_all()
-        recipients.cache.clear()
-
-
-

@@ -2,16 +2,17 @@
 per matching webhook. Each row's dedupe key is unique, so queueing the same event twice adds nothing."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kia.cases.models import Case
 from kia.outbox.models import Channel, DeliveryStatus, Notification, NotificationKind, WebhookSubscription
-from kia.orgs.models import OrgUnit, User
+from kia.orgs.models import User
 
 # Deadline steps cannot wait for a digest; the rest can, for users who chose one.
 URGENT = {NotificationKind.REMINDER, NotificationKind.OVERDUE, NotificationKind.ESCALATED,
@@ -29,41 +30,60 @@ def case_payload(case: Case, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Notification.__table__).values(rows)
-                 .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(Notification.__table__.c.id))
-    # RETURNING counts the rows really added; drivers disagree on rowcount for INSERT … ON CONFLICT.
-    return len(session.execute(statement).all())
+@dataclass
+class Audience:
+    """Recipients' settings and the webhooks, loaded once for many notifications."""
+
+    users: dict[int, User]
+    webhooks: list[WebhookSubscription]
+
+    @classmethod
+    def load(cls, session: Session, user_ids: Iterable[int]) -> "Audience":
+        ids = set(user_ids)
+        users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all() if ids else []
+        hooks = session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))).all()
+        return cls({u.id: u for u in users}, list(hooks))
+
+    def webhooks_for(self, case: Case, kind: NotificationKind) -> list[WebhookSubscription]:
+        ancestors = set(case.org_unit.ancestor_ids)
+        return [h for h in self.webhooks
+                if (h.org_unit_id is None or h.org_unit_id in ancestors)
+                and (not h.kinds.split() or str(kind) in h.kinds.split())]
 
 
-def queue(session: Session, kind: NotificationKind, event_key: str, case: Case, user_ids: list[int],
-          payload: dict[str, Any], now: datetime) -> int:
-    """Queue `kind` for each user (in-app + e-mail) and for the webhooks covering the case's unit.
-    `event_key` names the event (e.g. "escalation:42:due"); returns how many rows were new."""
-    users = session.scalars(select(User).where(User.id.in_(set(user_ids)), User.active.is_(True))).all() \
-        if user_ids else []
+def notification_rows(audience: Audience, kind: NotificationKind, event_key: str, case: Case,
+                      user_ids: list[int], payload: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows for one event; `event_key` names it (e.g. "escalation:42:due")."""
     common = dict(kind=kind, case_id=case.id, payload=payload, status=DeliveryStatus.PENDING,
                   attempts=0, next_attempt_at=now, created_at=now, last_error="")
     rows = []
-    for user in users:
+    for user in (audience.users[uid] for uid in dict.fromkeys(user_ids) if uid in audience.users):
         rows.append(dict(common, dedupe_key=f"{event_key}:u{user.id}:in_app", user_id=user.id,
                          channel=Channel.IN_APP, language=user.language, digest=False))
         rows.append(dict(common, dedupe_key=f"{event_key}:u{user.id}:email", user_id=user.id,
                          channel=Channel.EMAIL, language=user.language,
                          digest=user.daily_digest and kind not in URGENT))
-    for hook in _webhooks_for(session, case.org_unit, kind):
+    for hook in audience.webhooks_for(case, kind):
         rows.append(dict(common, dedupe_key=f"{event_key}:w{hook.id}", webhook_id=hook.id,
                          channel=Channel.WEBHOOK, language="en", digest=False))
-    return _insert_ignoring_duplicates(session, rows)
+    return rows
 
 
-def _webhooks_for(session: Session, unit: OrgUnit, kind: NotificationKind) -> list[WebhookSubscription]:
-    hooks = session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.active.is_(True),
-        or_(WebhookSubscription.org_unit_id.is_(None), WebhookSubscription.org_unit_id.in_(unit.ancestor_ids)),
-    )).all()
-    return [h for h in hooks if not h.kinds.split() or str(kind) in h.kinds.split()]
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows, skipping any whose dedupe key exists; returns how many were new."""
+    if not rows:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(Notification.__table__)
+                 .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(Notification.__table__.c.id))
+    # executemany: SQLAlchemy batches the rows into a few cached statements ("insertmanyvalues").
+    # RETURNING counts the rows really added; drivers disagree on rowcount for INSERT … ON CONFLICT.
+    return len(session.execute(statement, rows).all())
+
+
+def queue(session: Session, kind: NotificationKind, event_key: str, case: Case, user_ids: list[int],
+          payload: dict[str, Any], now: datetime) -> int:
+    """Queue one event for each user (in-app + e-mail) and for the webhooks covering the case's unit."""
+    audience = Audience.load(session, user_ids)
+    return insert_rows(session, notification_rows(audience, kind, event_key, case, user_ids, payload, now))
