@@ -52,22 +52,27 @@ class StatisticsQueryIn(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
-DESCRIPTION = """Counts of the subtree of `org_unit` for a tertial, grouped by any of type, unit,
-category, gender, person_category and state. `unit` groups by the direct children of `org_unit`, each
-with its whole subtree (incidents filed on `org_unit` itself form a row of their own).
+DESCRIPTION = """Counts of the subtree of `org_unit` for a tertial (T1 Jan–Apr, T2 May–Aug, T3 Sep–Dec,
+Stockholm time), grouped by any of type, unit, category, gender, person_category and state. `unit`
+groups by the direct children of `org_unit`, each with its whole subtree (incidents filed on
+`org_unit` itself form a row of their own). `scope=ytd` counts from 1 January to the tertial's end;
+comparisons use the same scope (`previous`: the tertial before, T1's being last year's T3;
+`last_year`: the same tertial a year earlier).
 
-What is counted (`measure`): incidents when grouped by type, unit and category only; **affected
-persons** (role affected, of any category) when grouped by gender or person_category – an incident
-without affected persons is then not counted; **cases** when grouped by state. State cannot be combined
-with gender or person_category (400).
+What is counted (`measure`): **incidents**, by when they occurred, when grouped by type, unit and
+category only; **affected persons** (role affected, of any category) when grouped by gender or
+person_category – an incident without affected persons is then not counted; **cases opened in the
+period** when grouped by state. State cannot be combined with gender or person_category (400).
 
 Disclosure control: every published count (rows, `subtotals` per key when grouping by two keys or more,
 `total`) from 1 to threshold−1 is `null` with `suppressed: true` (`..` in CSV and XLSX), and further
 counts are hidden until none can be worked out from the published ones and the fact that a hidden
 count is at least 1. Zeros are shown. Comparison periods are suppressed the same way, each on its own;
-a change is null when either count is hidden. Case figures (`share_closed`) are given per row when rows
-count incidents, and for the total, only where the row's count is shown and rests on at least
-threshold cases; `case_figures_not_yet_available` lists the figures case handling does not record yet.
+a change is null when either count is hidden.
+
+Case figures are about the cases opened in the period: `share_closed` per row when rows count
+incidents, and for the total, each only where the row's count is shown and rests on at least threshold
+cases; `case_figures_not_yet_available` lists the figures not computed yet.
 
 Who may: a token with statistics:read whose user holds analyst, handler, principal_org or
 safety_officer on `org_unit` or an ancestor. Any other unit – or an unknown one – is 404. Only

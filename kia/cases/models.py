@@ -52,6 +52,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_org_unit_id_state", "org_unit_id", "state"),
         Index("ix_cases_state_next_due_at", "state", "next_due_at"),
+        # Tertial statistics: the cases opened in a period by unit, type and state from the index alone.
+        Index("ix_cases_created_at_org_unit_id", "created_at", "org_unit_id", "incident_type_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -107,6 +107,8 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_org_unit_id_occurred_at", "org_unit_id", "occurred_at"),
         Index("ix_incidents_occurred_at_id", "occurred_at", "id"),
+        # Tertial statistics: a period's incidents by unit and type from the index alone.
+        Index("ix_incidents_occurred_at_org_unit_id", "occurred_at", "org_unit_id", "incident_type_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -25,7 +25,7 @@ CASE_KEYS = frozenset({"state"})
 class Measure(StrEnum):
     INCIDENTS = "incidents"
     AFFECTED_PERSONS = "affected_persons"  # gender and person category are properties of persons
-    CASES = "cases"                        # state is a property of cases
+    CASES = "cases"                        # state is a property of cases: those opened in the period
 
 
 def measure_for(keys: tuple[str, ...]) -> Measure:
@@ -65,30 +65,33 @@ def child_of(root: OrgUnit):
 
 
 def grouped(selection: Selection, start: datetime, end: datetime, *values: ColumnElement[Any],
-            keys: tuple[str, ...] | None = None, join_cases: bool = False) -> Select:
-    """SELECT <keys>, <values> over the selection's incidents occurring in [start, end), grouped by
-    `keys` (default: the selection's). Persons or cases are joined when the measure needs them."""
+            keys: tuple[str, ...] | None = None, over_cases: bool = False) -> Select:
+    """SELECT <keys>, <values> grouped by `keys` (default: the selection's), over the selection's
+    incidents that occurred in [start, end) – or over its cases opened in [start, end) when the measure
+    is cases or `over_cases` (case figures): cases carry their own type and unit, so no join is needed
+    and each side is one range scan of a covering index."""
     keys = selection.keys if keys is None else keys
-    statement = select().select_from(Incident)
-    conditions = [Incident.occurred_at >= start, Incident.occurred_at < end]
-    columns: dict[str, ColumnElement[Any]] = {"type": Incident.incident_type_id}
+    over_cases = over_cases or selection.measure == Measure.CASES
+    base = Case if over_cases else Incident
+    statement = select().select_from(base)
+    moment = Case.created_at if over_cases else Incident.occurred_at
+    conditions = [moment >= start, moment < end]
+    columns: dict[str, ColumnElement[Any]] = {"type": base.incident_type_id}
     if "unit" in keys:
         mapping = child_of(selection.root)
-        statement = statement.join(mapping, mapping.c.unit_id == Incident.org_unit_id)
+        statement = statement.join(mapping, mapping.c.unit_id == base.org_unit_id)
         columns["unit"] = mapping.c.group_id
     else:
-        conditions.append(Incident.org_unit_id.in_(subtree_ids([selection.root.path])))
+        conditions.append(base.org_unit_id.in_(subtree_ids([selection.root.path])))
     if "category" in keys:
-        statement = statement.join(IncidentType, IncidentType.id == Incident.incident_type_id)
+        statement = statement.join(IncidentType, IncidentType.id == base.incident_type_id)
         columns["category"] = IncidentType.category
-    measure = selection.measure
-    if measure == Measure.AFFECTED_PERSONS:
+    if over_cases:
+        columns["state"] = Case.state
+    elif selection.measure == Measure.AFFECTED_PERSONS:
         statement = statement.join(IncidentPerson, and_(IncidentPerson.incident_id == Incident.id,
                                                         IncidentPerson.role == PersonRole.AFFECTED))
         columns.update(gender=IncidentPerson.gender, person_category=IncidentPerson.category)
-    if measure == Measure.CASES or join_cases:
-        statement = statement.join(Case, Case.incident_id == Incident.id)
-        columns["state"] = Case.state
     key_columns = [columns[key].label(key) for key in keys]
     return statement.add_columns(*key_columns, *values).where(*conditions).group_by(*key_columns)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session
 
 from kia.access import Actor
@@ -14,7 +14,7 @@ from kia.errors import N_, NotFound
 from kia.incidents.models import IncidentType
 from kia.orgs.models import OrgUnit
 from kia.stats.aggregate import Measure, Selection, counts, measure_for
-from kia.stats.case_figures import CASE_FIGURES, PENDING_CASE_FIGURES
+from kia.stats.case_figures import CASE_FIGURES, PENDING_CASE_FIGURES, case_figures
 from kia.stats.periods import Period, Scope, Tertial
 from kia.stats.suppression import suppress, table_equations
 
@@ -131,29 +131,32 @@ def _compared(tertial: Tertial, name: str) -> Tertial:
 
 
 def _attach_case_figures(session, selection, period, measure, threshold, rows, keys, total) -> None:
-    """Case figures per row when rows count incidents, and for the whole table; each only where the
-    row's count is published and it rests on at least `threshold` cases."""
-    for name, figure in CASE_FIGURES.items():
-        targets = [(total, figure(session, Selection(selection.root, ()), period.start, period.end).get(()))]
-        if measure == Measure.INCIDENTS and rows:
-            by_key = figure(session, selection, period.start, period.end)
-            targets += [(r, by_key.get(k)) for r, k in zip(rows, keys)]
-        for row, value in targets:
-            visible = value is not None and not row.count.suppressed and value.basis >= threshold
-            row.case_figures[name] = value.value if visible else None
+    """Case figures per row when rows count incidents (cases carry the incident's type and unit), and
+    for the whole table; each only where the row's count is shown and rests on `threshold` cases."""
+    per_row = measure == Measure.INCIDENTS and rows
+    by_key, overall = case_figures(session, selection if per_row else Selection(selection.root, ()),
+                                   period.start, period.end)
+    targets = [(total, overall)] + ([(r, by_key.get(k, {})) for r, k in zip(rows, keys)] if per_row else [])
+    for row, figures in targets:
+        for name in CASE_FIGURES:
+            figure = figures.get(name)
+            visible = figure is not None and not row.count.suppressed and figure.basis >= threshold
+            row.case_figures[name] = figure.value if visible else None
 
 
 def _labels(session: Session, group_by: tuple[str, ...], keys: set[tuple]) -> dict[str, dict]:
-    """For type and unit keys (ids in SQL): id -> (code, name)."""
-    labels = {}
-    for index, key in enumerate(group_by):
-        ids = {k[index] for k in keys}
-        if key == "type":
-            found = session.execute(select(IncidentType.id, IncidentType.code, IncidentType.name_sv)
-                                    .where(IncidentType.id.in_(ids)))
-        elif key == "unit":
-            found = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name).where(OrgUnit.id.in_(ids)))
-        else:
-            continue
-        labels[key] = {row[0]: (row[1], row[2]) for row in found}
+    """For type and unit keys (ids in SQL): id -> (code, name), in one round trip."""
+    wanted = {key: {k[index] for k in keys} for index, key in enumerate(group_by) if key in ("type", "unit")}
+    if not wanted:
+        return {}
+    parts = []
+    if "type" in wanted:
+        parts.append(select(literal("type"), IncidentType.id, IncidentType.code, IncidentType.name_sv)
+                     .where(IncidentType.id.in_(wanted["type"])))
+    if "unit" in wanted:
+        parts.append(select(literal("unit"), OrgUnit.id, OrgUnit.code, OrgUnit.name)
+                     .where(OrgUnit.id.in_(wanted["unit"])))
+    labels: dict[str, dict] = {key: {} for key in wanted}
+    for key, id_, code, name in session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        labels[key][id_] = (code, name)
     return labels

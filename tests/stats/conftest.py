@@ -21,10 +21,11 @@ class Incidents:
 
     def add(self, unit: str, when: datetime, type: str = "threat_violence", n: int = 1,
             persons: tuple[tuple[str, str], ...] = (("staff", "female"),),
-            states: tuple[str, ...] = ("received",)) -> None:
+            states: tuple[str, ...] = ("received",), opened: datetime | None = None) -> None:
         """`n` incidents at local time `when`, each with affected persons (category, gender) and
-        one case per state in `states`."""
+        one case per state in `states`, opened at `opened` (default: when it happened)."""
         occurred = when.replace(tzinfo=TZ) if when.tzinfo is None else when
+        opened = occurred if opened is None else opened.replace(tzinfo=TZ)
         for _ in range(n):
             number = f"T-{next(_numbers)}"
             incident = Incident(
@@ -33,7 +34,7 @@ class Incidents:
                 persons=[IncidentPerson(position=i, role="affected", category=c, gender=g)
                          for i, (c, g) in enumerate(persons)])
             incident.cases = [Case(number=f"{number}-{i}", incident_type=self.types[type],
-                                   org_unit=self.tree[unit], state=CaseState(state))
+                                   org_unit=self.tree[unit], state=CaseState(state), created_at=opened)
                               for i, state in enumerate(states, start=1)]
             self.db.add(incident)
         self.db.commit()  # the API's session shares the test's connection

@@ -158,3 +158,26 @@ def test_units_out_of_reach_are_not_found(db, make, tree, roles, unit):
 def test_statistics_roles_read_their_subtree(db, make, tree, role, incidents):
     incidents.add("S1", datetime(2026, 5, 10, 12), type="victimisation", n=3)
     assert stats(db, make.actor((role, "GRU")), org_unit="S1").total.count.value == 3
+
+
+def test_case_figures_and_state_are_about_cases_opened_in_the_period(db, analyst, incidents):
+    # Happened on the last evening of August, reported and opened on 2 September: an incident of T2,
+    # a case of T3.
+    incidents.add("S1", datetime(2026, 8, 31, 22), n=5, states=("closed",), opened=datetime(2026, 9, 2, 8))
+    t2, t3 = stats(db, analyst, tertial=2, group_by=["state"]), stats(db, analyst, tertial=3, group_by=["state"])
+    assert (by_key(t2), by_key(t3)) == ({}, {("closed",): 5})
+    assert stats(db, analyst, tertial=2).total.count.value == 5
+    assert stats(db, analyst, tertial=2).total.case_figures["share_closed"] is None  # no case opened in T2
+    assert stats(db, analyst, tertial=3).total.case_figures["share_closed"] == 1.0
+
+
+def test_comparison_counts_are_suppressed_on_their_own(db, analyst, incidents):
+    incidents.add("S1", datetime(2026, 5, 10, 12), n=9)
+    incidents.add("S2", datetime(2026, 5, 10, 12), n=8)
+    incidents.add("S1", datetime(2025, 5, 10, 12), n=2)   # last year: S1 had 2, S2 had 7
+    incidents.add("S2", datetime(2025, 5, 10, 12), n=7)
+    report = stats(db, analyst, threshold=5, org_unit="GRU", group_by=["unit"], compare=["last_year"])
+    rows = {r.key["unit"]: r for r in report.rows}
+    assert [(r.count.value, r.compared["last_year"].value) for r in (rows["S1"], rows["S2"])] == [(9, None), (8, None)]
+    assert rows["S1"].compared["last_year"].suppressed and rows["S1"].change("last_year") is None
+    assert (report.total.compared["last_year"].value, report.total.change("last_year")) == (9, 8)
