@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from kia.auth.models import ApiToken
 from kia.db import utcnow
@@ -50,7 +50,11 @@ def resolve_token(session: Session, secret: str) -> ApiToken | None:
     """The live token for a presented secret, or None (unknown, revoked, expired, inactive user)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    # One round trip for the token, its user and the user's roles: every API request needs all three.
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == _digest(secret))
+        .options(joinedload(ApiToken.user).joinedload(User.memberships))
+    ).unique().one_or_none()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
     if token.expires_at is not None and token.expires_at <= utcnow():
