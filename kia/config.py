@@ -25,6 +25,14 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_PUBLIC_REQUESTS_PER_MINUTE": ("30", "Requests per minute from one client address to the public (no-login) API."),
     "KIA_PUBLIC_REPORTS_PER_HOUR": ("10", "Anonymous reports per hour from one client address."),
     "KIA_FOLLOWUP_FAILURES_PER_HOUR": ("10", "Wrong follow-up codes per hour from one client address; then it must wait."),
+    "KIA_BASE_URL": ("http://127.0.0.1:5000", "Public address of the web UI, for links in e-mails (…/cases/<id>)."),
+    "KIA_SMTP_HOST": ("(none)", "SMTP server for e-mail. Unset: e-mails are written to <instance>/mail/ instead."),
+    "KIA_SMTP_PORT": ("587", "SMTP port."),
+    "KIA_SMTP_USER": ("(none)", "SMTP login; unset: no login."),
+    "KIA_SMTP_PASSWORD": ("(none)", "SMTP password (never logged or shown)."),
+    "KIA_SMTP_STARTTLS": ("1", "Upgrade the SMTP connection with STARTTLS; 0 only for a relay on a trusted network."),
+    "KIA_MAIL_FROM": ("KIA <noreply@kia.localhost>", "Sender of KIA's e-mails."),
+    "KIA_NOTIFICATION_MAX_ATTEMPTS": ("10", "Delivery attempts per e-mail or webhook (exponential backoff) before it fails."),
 }
 
 
@@ -72,6 +80,14 @@ class Settings:
     public_requests_per_minute: int = 30
     public_reports_per_hour: int = 10
     followup_failures_per_hour: int = 10
+    base_url: str = "http://127.0.0.1:5000"
+    smtp_host: str = ""                 # empty: e-mails go to <instance>/mail/
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = True
+    mail_from: str = "KIA <noreply@kia.localhost>"
+    notification_max_attempts: int = 10
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -91,13 +107,22 @@ class Settings:
             public_requests_per_minute=int(_env("KIA_PUBLIC_REQUESTS_PER_MINUTE", "30")),
             public_reports_per_hour=int(_env("KIA_PUBLIC_REPORTS_PER_HOUR", "10")),
             followup_failures_per_hour=int(_env("KIA_FOLLOWUP_FAILURES_PER_HOUR", "10")),
+            base_url=_env("KIA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            smtp_host=_env("KIA_SMTP_HOST", ""),
+            smtp_port=int(_env("KIA_SMTP_PORT", "587")),
+            smtp_user=_env("KIA_SMTP_USER", ""),
+            smtp_password=_env("KIA_SMTP_PASSWORD", ""),
+            smtp_starttls=_env("KIA_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
+            mail_from=_env("KIA_MAIL_FROM", "KIA <noreply@kia.localhost>"),
+            notification_max_attempts=int(_env("KIA_NOTIFICATION_MAX_ATTEMPTS", "10")),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
             raise ValueError("KIA_DEFAULT_LANGUAGE must be sv or en")
         if values["stats_suppression_threshold"] < 2:
             raise ValueError("KIA_STATS_SUPPRESSION_THRESHOLD must be 2 or more")
-        for name in ("public_requests_per_minute", "public_reports_per_hour", "followup_failures_per_hour"):
+        for name in ("public_requests_per_minute", "public_reports_per_hour", "followup_failures_per_hour",
+                     "notification_max_attempts"):
             if values[name] < 1:
                 raise ValueError(f"KIA_{name.upper()} must be 1 or more")
         return cls(**values)

@@ -1,1 +1,1 @@
-"""Notifications: outbox, channels (e-mail, in-app, webhook), templates and the dispatcher (issue 4)."""
+"""Delivery of the outbox (kia.outbox): channels, templates, the dispatcher, daily digests and their APIs."""

@@ -183,3 +183,41 @@ def access_log_visibility(actor: Actor) -> ColumnElement[bool]:
     in_subtree = select(Case.id).where(Case.org_unit_id.in_(subtree_ids(actor.paths_for({Role.ADMIN}))))
     return AccessLogEntry.case_id.in_(in_subtree)
 
+
+# ---- notifications ----------------------------------------------------------------------------
+
+def own_notifications(actor: Actor) -> ColumnElement[bool]:
+    """The in-app notifications a user reads and marks read: their own only."""
+    from kia.outbox.models import Channel, Notification
+
+    return (Notification.user_id == actor.user_id) & (Notification.channel == Channel.IN_APP)
+
+
+def may_administer_notifications(actor: Actor) -> bool:
+    return actor.has_scope("admin") and bool(actor.paths_for({Role.ADMIN}))
+
+
+def notification_admin_visibility(actor: Actor) -> ColumnElement[bool]:
+    """Deliveries an admin sees and re-sends: those about cases in their admin subtree; the city-wide admin
+    sees all (webhook deliveries included)."""
+    from sqlalchemy import true
+
+    from kia.cases.models import Case
+    from kia.outbox.models import Notification
+
+    if not may_administer_notifications(actor):
+        return false()
+    if actor.is_config_admin():
+        return true()
+    in_subtree = select(Case.id).where(Case.org_unit_id.in_(subtree_ids(actor.paths_for({Role.ADMIN}))))
+    return Notification.case_id.in_(in_subtree)
+
+
+def may_manage_webhooks(actor: Actor) -> bool:
+    """Webhooks send case events out of KIA, possibly for every unit: city-wide configuration."""
+    return actor.is_config_admin()
+
+
+def may_read_local_mailbox(actor: Actor) -> bool:
+    """The local mail folder (no SMTP server configured) holds mail to everyone: the city-wide admin only."""
+    return actor.is_config_admin()

@@ -1,0 +1,65 @@
+"""What notifications say: every kind renders in Swedish and English from the payload alone, links to the
+case, and an e-mail about a case naming a pupil never carries the name, the personal number or free text."""
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from kia.outbox.models import NotificationKind
+from notifications.dispatcher import dispatch
+from notifications.render import TEMPLATES, render
+from tests.notifications.conftest import NOW, PUPIL_NAME, PUPIL_NUMBER, SECRET_TEXT, file_victimisation, notify
+
+PAYLOAD = {"case_id": 7, "case_number": "UTBF-2026-00042-1", "incident_id": 5, "type": "victimisation",
+           "type_name": {"sv": "Kränkande behandling", "en": "Degrading treatment"}, "unit": "S1",
+           "unit_name": "Skola Ett", "state": "received", "obligation": {"sv": "Anmälan till huvudman",
+                                                                         "en": "Report to the principal organiser"},
+           "due_at": "2026-04-09T08:00:00+00:00", "step": "due"}
+
+
+@pytest.mark.parametrize("kind", list(NotificationKind))
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_kind_renders_in_both_languages(kind, language, settings):
+    rendered = render(kind, language, PAYLOAD, replace(settings, base_url="https://kia.example.se"))
+    assert rendered.subject and "\n" not in rendered.subject and "UTBF-2026-00042-1" in rendered.subject
+    link = ("https://kia.example.se/my/incidents/5" if kind == NotificationKind.CLOSED
+            else "https://kia.example.se/cases/7")
+    assert link in rendered.body
+    assert ("Ärende:" if language == "sv" else "Case:") in rendered.body
+
+
+def test_deadline_notices_show_the_due_time_in_stockholm(settings):
+    assert render("overdue", "sv", PAYLOAD, settings).body.count("9 april 2026 kl. 10:00") == 1
+    assert "Due: 9 April 2026, 10:00" in render("reminder", "en", PAYLOAD, settings).body
+
+
+def test_both_languages_have_the_same_templates():
+    def names(language):
+        return sorted(p.name for p in (TEMPLATES / language).glob("*.txt"))
+    assert names("sv") == names("en")
+    assert {f"{kind}.txt" for kind in NotificationKind} <= set(names("sv"))
+
+
+def test_mails_never_carry_the_pupils_name_number_or_the_description(db, session_factory, smtp, smtp_settings,
+                                                                      tree, make):
+    handler = make.user(("handler", "S1"))
+    reporter = make.actor(("reporter", "S1"))
+    case = file_victimisation(db, reporter)
+    assert case.subject_person.name == PUPIL_NAME   # the case really is about the named pupil
+    for kind in NotificationKind:
+        notify(db, case, kind, [handler, reporter.user])
+    dispatch(session_factory, smtp_settings, NOW)
+    assert len(smtp.messages) == 2 * len(NotificationKind)
+    digits = PUPIL_NUMBER.replace("-", "")
+    for message in smtp.messages:
+        text = message.as_string() + message.get_content()
+        for secret in (PUPIL_NAME, "Tilda", "Hemligsson", "Olle", PUPIL_NUMBER, digits, digits[2:], SECRET_TEXT):
+            assert secret not in text, (message["Subject"], secret)
+
+
+def test_in_app_rows_are_delivered_by_existing(db, session_factory, smtp_settings, tree, make):
+    handler = make.user(("handler", "S1"))
+    notify(db, file_victimisation(db, make.actor(("reporter", "S1"))), NotificationKind.NEW_CASE, [handler])
+    stats = dispatch(session_factory, smtp_settings, NOW - timedelta(minutes=1))
+    assert stats.in_app == 0   # queued for later than this run
+    assert dispatch(session_factory, smtp_settings, NOW).in_app == 1
