@@ -46,8 +46,8 @@ def problems(*codes: int) -> dict:
 
 
 def api_modules():
-    from api import case_work, cases, feedback, incidents, public, reference, statistics
-    return (reference, incidents, statistics, feedback, public, cases, case_work)
+    from api import case_work, cases, feedback, incidents, notifications, public, reference, statistics
+    return (reference, incidents, statistics, feedback, public, cases, case_work, notifications)
 
 
 @lru_cache(maxsize=1)
