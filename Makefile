@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install bench-ingest bench-tertial clean messages
+.PHONY: run test test-pg install bench-ingest bench-tertial bench-inbox clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench-ingest: $(STAMP)
 ## Tertial statistics over 1,000,000 incidents on PostgreSQL (database kia_bench_tertial).
 bench-tertial: $(STAMP)
 	$(BIN)/python bench/tertial.py
+
+## A safety officer's inbox over 200,000 cases on PostgreSQL (database kia_bench_inbox).
+bench-inbox: $(STAMP)
+	$(BIN)/python bench/inbox.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kia.db import Base, JSONType, utcnow
@@ -26,6 +26,7 @@ class CaseState(StrEnum):
 
 OPEN_STATES = (CaseState.RECEIVED, CaseState.ACKNOWLEDGED, CaseState.INVESTIGATING,
                CaseState.ACTIONS, CaseState.FOLLOW_UP)
+OPEN_STATE_CLAUSE = text("state IN (" + ", ".join(f"'{s.value}'" for s in OPEN_STATES) + ")")
 
 
 class MilestoneKind(StrEnum):
@@ -54,6 +55,9 @@ class Case(Base):
         Index("ix_cases_state_next_due_at", "state", "next_due_at"),
         # Tertial statistics: the cases opened in a period by unit, type and state from the index alone.
         Index("ix_cases_created_at_org_unit_id", "created_at", "org_unit_id", "incident_type_id", "state"),
+        # The inbox: the open cases of a subtree's units by due time. Partial, as most cases are closed.
+        Index("ix_cases_open_org_unit_id_next_due_at", "org_unit_id", "next_due_at",
+              postgresql_where=OPEN_STATE_CLAUSE, sqlite_where=OPEN_STATE_CLAUSE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

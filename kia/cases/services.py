@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from kia.access import (
     Actor, access_log_visibility, case_visibility, is_sensitive_case, may_handle_case, may_review_access_log,
-    subtree_ids,
 )
 from kia.cases.lookup import visible_case
 from kia.cases.models import OPEN_STATES, AccessLogEntry, Case, CaseLink, CaseState, CaseWatcher, TimelineEntry
@@ -164,37 +163,48 @@ def is_overdue(case: Case, now: datetime) -> bool:
 
 def _filters(session: Session, actor: Actor, query: CaseFilter, now: datetime, errors: FieldErrors) -> list:
     conditions = [case_visibility(actor)]
-    if query.state:
-        # Sorted, so one filter always gives the same SQL (and the same cached plan).
-        conditions.append(Case.state.in_(sorted(_states(query.state, errors))))
+    states = _states(query.state, errors) if query.state else set(CaseState)
+    if query.overdue:
+        states &= set(OPEN_STATES)   # a closed case has met or dropped its obligations: never overdue
+        conditions.append(Case.next_due_at < now)
+    if states != set(CaseState):
+        # One IN list (two would make the planner count the same restriction twice); sorted, so a
+        # filter always gives the same SQL.
+        conditions.append(Case.state.in_(sorted(states)))
     if query.type:
         type_id = session.scalar(select(IncidentType.id).where(IncidentType.code == query.type))
         if type_id is None:
             errors.add("type", N_("Unknown event type: %(code)s."), code=query.type)
         conditions.append(Case.incident_type_id == type_id)
     if query.org_unit:
-        path = session.scalar(select(OrgUnit.path).where(OrgUnit.code == query.org_unit))
-        if path is None:
+        # The unit ids themselves, not a subquery: then the planner knows how few units they are and
+        # walks the inbox index for each instead of every open case. A unit is in its own subtree, so
+        # none at all means there is no such unit.
+        path = select(OrgUnit.path).where(OrgUnit.code == query.org_unit).scalar_subquery()
+        unit_ids = session.scalars(select(OrgUnit.id).where(OrgUnit.path.startswith(path, autoescape=False))).all()
+        if not unit_ids:
             errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=query.org_unit)
-        else:
-            conditions.append(Case.org_unit_id.in_(subtree_ids([path])))
+        conditions.append(Case.org_unit_id.in_(unit_ids))
     if query.assigned is not None:
         if query.assigned != "me":
             errors.add("assigned", N_("Only assigned=me is supported."))
         conditions.append(Case.assignee_id == actor.user_id)
     if query.serious is not None:
         conditions.append(Case.serious.is_(query.serious))
-    if query.overdue is not None:
-        # A closed case has met or dropped its obligations: it is never overdue. (Spelled out both ways:
-        # NOT over a NULL due time would be NULL, and drop the cases with nothing due.)
-        if query.overdue:
-            conditions.append(and_(Case.state.in_(OPEN_STATES), Case.next_due_at < now))
-        else:
-            conditions.append(or_(Case.state.not_in(OPEN_STATES), Case.next_due_at.is_(None),
-                                  Case.next_due_at >= now))
+    if query.overdue is False:
+        # Spelled out: NOT (next_due_at < now) would be NULL for the cases with nothing due, and drop them.
+        conditions.append(or_(Case.state.not_in(OPEN_STATES), Case.next_due_at.is_(None),
+                              Case.next_due_at >= now))
     if query.sort not in SORTS:
         errors.add("sort", N_("Sort by one of: %(sorts)s."), sorts=", ".join(SORTS))
     return conditions
+
+
+# What a list shows beside each case. Joined only to the page once it is chosen (joined to the main
+# query, every candidate row would be joined before the sort and limit); users' memberships and the
+# types' field definitions are not shown in a list.
+PAGE_LOADS = (joinedload(Case.incident_type).lazyload(IncidentType.fields), joinedload(Case.org_unit),
+              joinedload(Case.assignee).lazyload(User.memberships))
 
 
 def list_cases(session: Session, actor: Actor, query: CaseFilter,
@@ -205,8 +215,10 @@ def list_cases(session: Session, actor: Actor, query: CaseFilter,
     errors.raise_if_any(InvalidQuery)
     if query.cursor:
         conditions.append(_after(query.sort, *_decode_cursor(query.cursor, query.sort)))
-    rows = session.scalars(select(Case).where(*conditions).order_by(*_order_by(query.sort))
-                           .limit(query.limit + 1)).all()
+    order = _order_by(query.sort)
+    chosen = select(Case.id).where(*conditions).order_by(*order).limit(query.limit + 1).subquery()
+    rows = session.scalars(select(Case).join(chosen, Case.id == chosen.c.id).options(*PAGE_LOADS)
+                           .order_by(*order)).all()
     page = list(rows[: query.limit])
     return page, _encode_cursor(query.sort, page[-1]) if len(rows) > query.limit else None
 
