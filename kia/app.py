@@ -11,6 +11,7 @@ from flask import Flask, current_app, g, request
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kia import i18n
 from kia.access import Actor
@@ -97,6 +98,11 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.extensions["kia"] = KiaState(settings=settings, session_factory=session_factory)
+    if settings.trusted_proxies:
+        # Behind a load balancer the peer is the proxy: take the client address (rate limits) and scheme
+        # from the headers of exactly as many proxies as are configured, never more.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     Babel(app, locale_selector=select_language, timezone_selector=lambda: settings.timezone.key)
     login_manager = LoginManager(app)

@@ -32,6 +32,7 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_SMTP_PASSWORD": ("(none)", "SMTP password (never logged or shown)."),
     "KIA_SMTP_STARTTLS": ("1", "Upgrade the SMTP connection with STARTTLS; 0 only for a relay on a trusted network."),
     "KIA_MAIL_FROM": ("KIA <noreply@kia.localhost>", "Sender of KIA's e-mails."),
+    "KIA_TRUSTED_PROXIES": ("0", "Reverse proxies in front of KIA whose X-Forwarded-For/-Proto to trust (rate limits, links)."),
     "KIA_NOTIFICATION_MAX_ATTEMPTS": ("10", "Delivery attempts per e-mail or webhook (exponential backoff) before it fails."),
 }
 
@@ -88,6 +89,7 @@ class Settings:
     smtp_starttls: bool = True
     mail_from: str = "KIA <noreply@kia.localhost>"
     notification_max_attempts: int = 10
+    trusted_proxies: int = 0           # 0: the client is the peer address; never trust headers by default
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -115,6 +117,7 @@ class Settings:
             smtp_starttls=_env("KIA_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
             mail_from=_env("KIA_MAIL_FROM", "KIA <noreply@kia.localhost>"),
             notification_max_attempts=int(_env("KIA_NOTIFICATION_MAX_ATTEMPTS", "10")),
+            trusted_proxies=int(_env("KIA_TRUSTED_PROXIES", "0")),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
