@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand (README, Benchmarks); not part of the installed package."""
