@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 from kia.access import Actor, handles_type_on
 from kia.cases.lookup import handled_case, visible_case
-from kia.cases.models import Case, CaseLink, CaseState
+from kia.cases.models import Case, CaseLink
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, Forbidden, Msg, NotFound
 from kia.incidents.fields import validate_field_values
 from kia.incidents.models import Incident, IncidentPerson, PersonCategory, PersonRole
-from kia.incidents.services import PersonInput, active_type, person_from_input
-from kia.routing.services import route_case
+from kia.incidents.services import PersonInput, active_type, open_case, person_from_input
 
 
 @dataclass
@@ -88,9 +87,8 @@ def add_related_case(session: Session, actor: Actor, case_id: int, data: Related
     case = Case(number=_next_number(incident), incident=incident, incident_type=new_type,
                 org_unit=incident.org_unit, subject_person=subject, field_values=values)
     session.add(case)
-    record(session, case, actor.user_id, "case_created", new=CaseState.RECEIVED)
+    open_case(session, case, actor.user_id, tz, now)
     record(session, case, actor.user_id, "created_from", field="related_to", new=source.number)
-    route_case(session, case, now)
     record(session, source, actor.user_id, "related_case_added", field="related_cases", new=case.number)
     session.commit()
     return case

@@ -14,6 +14,7 @@ from kia.cases.lookup import handled_case, visible_case
 from kia.cases.models import ActionStatus, Case, CaseAction, Comment
 from kia.cases.timeline import record
 from kia.db import utcnow
+from kia.deadlines.services import sync_obligations
 from kia.errors import N_, Conflict, FieldErrors, Forbidden, Msg, NotFound
 from kia.orgs.models import User
 
@@ -93,6 +94,7 @@ def add_action(session: Session, actor: Actor, case_id: int, data: ActionInput, 
     session.flush()   # the timeline names the action by its id
     record(session, case, actor.user_id, "action_added", field=f"actions[{action.id}]",
            new={"what": action.what, "responsible": action.responsible_id, "due_date": action.due_date.isoformat()})
+    sync_obligations(session, case, tz, now)   # the due date is an obligation of its own
     session.commit()
     return action
 
@@ -148,6 +150,7 @@ def update_action(session: Session, actor: Actor, case_id: int, action_id: int, 
             if attribute != "completed_at":   # follows from the status entry
                 record(session, case, actor.user_id, "action_updated",
                        field=f"actions[{action.id}].{attribute.removesuffix('_id')}", old=old, new=value)
+    sync_obligations(session, case, tz, now)   # done or cancelled meets the action's obligation
     session.commit()
     return action
 

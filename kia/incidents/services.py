@@ -27,7 +27,7 @@ from kia.incidents.numbering import next_registration_number
 from kia.orgs.models import OrgUnit
 from kia.orgs.services import administration_of
 from kia.deadlines.services import active_deadline_rules, sync_obligations
-from kia.routing.services import route_new_cases
+from kia.routing.services import route_case
 
 MAX_DESCRIPTION_LENGTH = 10_000
 # Clocks on phones drift; a report a few minutes "in the future" is not an error.
@@ -164,6 +164,18 @@ def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incid
     return session.get(Incident, stored.incident_id)
 
 
+def open_case(session: Session, case: Case, actor_id: int | None, tz: ZoneInfo, now: datetime,
+              rules: list | None = None) -> None:
+    """A new case's first steps, at filing or when a related case is added later: its timeline opened, routed
+    (rules, substitutes, those informed), the handler's notice recorded, its deadlines started. Flushes nothing."""
+    record(session, case, actor_id, "case_created", new=CaseState.RECEIVED)
+    route_case(session, case, now)
+    if case.assignee_id is not None:
+        # KIA itself tells the handler (rektor/chef) at once: that is the report to the principal.
+        case.milestones.append(Milestone(kind=MilestoneKind.PRINCIPAL_NOTIFIED, at=now, reference="KIA"))
+    sync_obligations(session, case, tz, now, rules)
+
+
 def store_report(session: Session, report: ValidatedReport, data: IncidentInput, tz: ZoneInfo, now: datetime,
                  reporter_id: int | None) -> Incident:
     """Add the incident, its persons and cases to the session (the caller commits): cases are routed
@@ -178,15 +190,9 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
     # Nothing is flushed before the number exists; routing and the look-ups below only read.
     with session.no_autoflush:
         session.add(incident)
-        route_new_cases(session, incident, now)
         rules = active_deadline_rules(session)
         for case in incident.cases:
-            record(session, case, reporter_id, "case_created", new=CaseState.RECEIVED)
-            if case.assignee_id is not None:
-                # KIA itself tells the handler (rektor/chef) at once: that is the report to the principal.
-                case.milestones.append(Milestone(kind=MilestoneKind.PRINCIPAL_NOTIFIED, at=now,
-                                                 reference="KIA"))
-            sync_obligations(session, case, tz, now, rules)
+            open_case(session, case, reporter_id, tz, now, rules)
         administration = administration_of(session, report.unit)
         incident.number = next_registration_number(session, administration, now.astimezone(tz).year)
         for index, case in enumerate(incident.cases, start=1):

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from kia.access import HANDLES_CASES, Actor
 from kia.cases.models import Case, CaseWatcher
 from kia.cases.timeline import record
-from kia.incidents.models import Incident
 from kia.orgs.models import Membership, OrgUnit, Role, User
 from kia.routing.models import RoutingPurpose, RoutingRule, Substitute
 
@@ -84,12 +83,6 @@ def _stand_in(session: Session, case: Case, handler_id: int, now: datetime) -> i
         return None
     substitute = session.get(User, substitute_id)
     return substitute_id if Actor.for_user(substitute).holds_role_over(case.org_unit, HANDLES_CASES) else None
-
-
-def route_new_cases(session: Session, incident: Incident, now: datetime) -> None:
-    """Give each new case of `incident` its handler and inform whom the rules name."""
-    for case in incident.cases:
-        route_case(session, case, now)
 
 
 def route_case(session: Session, case: Case, now: datetime) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from kia.cases.models import ActionStatus, CaseState
 from kia.cases.work import ActionInput, add_action, add_comment, delegate_case, list_comments, update_action
 from kia.db import utcnow
+from kia.deadlines.models import Obligation, ObligationStatus
 from kia.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.cases.conftest import errors_of, timeline
 from tests.conftest import TZ
@@ -108,6 +110,16 @@ def test_marking_done_sets_completed_at_and_records_each_change(db, filing, peop
         (f"actions[{planned.id}].follow_up_note", "", "Klart.")]
     update_action(db, people.handler, case.id, planned.id, {"status": "cancelled"}, TZ)
     assert planned.completed_at is None
+
+
+def test_an_actions_due_date_is_an_obligation_met_when_done(db, filing, people):
+    case = filing.threat()
+    planned = add_action(db, people.handler, case.id, action(people), TZ)
+    obligation = db.scalar(select(Obligation).where(Obligation.action_id == planned.id))
+    assert obligation.status == ObligationStatus.OPEN
+    assert obligation.due_at.astimezone(TZ).date() == TOMORROW
+    update_action(db, people.reporter, case.id, planned.id, {"status": "done"}, TZ)
+    assert obligation.status == ObligationStatus.MET
 
 
 def test_the_responsible_user_may_mark_their_action_done_and_nothing_else(db, filing, people):
