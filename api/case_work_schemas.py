@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load
 
-from api.case_schemas import CaseOut, RelatedCaseOut, UserRefOut
+from api.case_schemas import ActionOut, CaseOut, RelatedCaseOut, UserRefOut
 from api.schemas import LocalDateTime, PersonIn, max_length, one_of
 from kia.cases.models import ActionStatus
 from kia.cases.related import RelatedCaseInput
@@ -102,16 +102,11 @@ class SubstituteIn(Strict):
 
 # ---- output -------------------------------------------------------------------------------------
 
-class ActionDetailOut(Schema):
-    id = fields.Integer()
+class ActionDetailOut(ActionOut):
+    """An action after a change: as in the case view, with its case and when it was added."""
+
     case_id = fields.Integer()
-    what = fields.String()
-    responsible = fields.Nested(UserRefOut)
-    due_date = fields.Date()
-    status = fields.String()
-    follow_up_note = fields.String()
     created_at = LocalDateTime()
-    completed_at = LocalDateTime(allow_none=True)
 
 
 class CommentOut(Schema):
