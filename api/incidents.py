@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, abort, json, request, url_for
 
 from api.auth import requires
+from api.feedback_schemas import AnonymousReceiptOut
 from api.problems import json_body, load_query
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.schemas import IncidentIn, IncidentOut, IncidentPageOut, IncidentQuery
@@ -14,6 +15,7 @@ from kia.access import Actor, may_see_personal_data
 from kia.app import current_actor, db_session, state
 from kia.incidents import personnummer
 from kia.incidents.models import Incident
+from kia.feedback.services import file_anonymously_as_staff
 from kia.incidents.services import IncidentFilter, file_incident, get_incident, list_incidents
 
 bp = Blueprint("incidents", __name__)
@@ -57,6 +59,10 @@ def create_incident():
         abort(400)
     data = INCIDENT_IN.load(body)
     actor = current_actor()
+    if data.anonymous:
+        # Not tied to the filer (no reporter, no idempotency key): the follow-up code is their way back.
+        receipt = file_anonymously_as_staff(db_session(), actor, data, state().settings.timezone)
+        return AnonymousReceiptOut().dump(receipt), 201
     fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     incident, created = file_incident(db_session(), actor, data, state().settings.timezone,
                                       idempotency=(key, fingerprint) if key else None)
@@ -93,7 +99,9 @@ def openapi_paths(spec) -> None:
                  "parameters": params(("Idempotency-Key", "header",
                                        "a retry with the same key returns the first incident (200)", False)),
                  "requestBody": body_of("IncidentIn"),
-                 "responses": {"201": json_response(ref("IncidentOut"), "Filed; Location names it"),
+                 "responses": {"201": json_response(ref("IncidentOut"),
+                                                   "Filed; Location names it. With anonymous: true the answer "
+                                                   "is an AnonymousReceiptOut with the follow-up code instead"),
                                "200": json_response(ref("IncidentOut"), "A retry: the incident filed first"),
                                **problems(400, 401, 403, 409, 413, 415, 422)}},
         "get": {"summary": "Incidents you may read, newest first", "tags": ["incidents"],

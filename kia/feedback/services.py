@@ -133,19 +133,30 @@ class AnonymousReceipt:
     cases: list[CaseStatus]
 
 
-def file_anonymous_report(session: Session, data: IncidentInput, tz: ZoneInfo, guard: ClientGuard,
-                          now: datetime | None = None) -> AnonymousReceipt:
-    """File a report without an account (types that allow it) with its follow-up code, in one transaction.
-    Nothing about the sender is stored: no user, no idempotency key, no address."""
-    guard.count(guard.reports)
-    now = now or utcnow()
-    report = validate_report(session, None, data, tz, now)
+def _file_with_code(session: Session, actor: Actor | None, data: IncidentInput, tz: ZoneInfo,
+                    now: datetime) -> AnonymousReceipt:
+    report = validate_report(session, actor, data, tz, now)
     incident = store_report(session, report, data, tz, now, reporter_id=None)
     code = new_code()
     session.flush()
     session.add(FollowUpCode(incident_id=incident.id, code_hash=code_digest(code)))
     session.commit()
     return AnonymousReceipt(number=incident.number, follow_up_code=code, cases=report_status(incident).cases)
+
+
+def file_anonymous_report(session: Session, data: IncidentInput, tz: ZoneInfo, guard: ClientGuard,
+                          now: datetime | None = None) -> AnonymousReceipt:
+    """File a report without an account (types that allow it) with its follow-up code, in one transaction.
+    Nothing about the sender is stored: no user, no idempotency key, no address."""
+    guard.count(guard.reports)
+    return _file_with_code(session, None, data, tz, now or utcnow())
+
+
+def file_anonymously_as_staff(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo,
+                              now: datetime | None = None) -> AnonymousReceipt:
+    """A signed-in staff member reports anonymously (types that allow it, units where they hold a role):
+    the report does not name them, and the follow-up code is how they hear back."""
+    return _file_with_code(session, actor, data, tz, now or utcnow())
 
 
 def _incident_for_code(session: Session, code: str, guard: ClientGuard, now: datetime) -> Incident:

@@ -88,15 +88,20 @@ def test_personal_data_only_for_the_handler_chain(api, tree):
     assert handler["reporter"]["name"]
 
 
-def test_anonymous_report_hides_the_reporter_from_everyone(api, tree):
+def test_anonymous_report_hides_the_reporter_and_gives_a_follow_up_code(api, client, tree):
     filer = api.as_roles(("reporter", "S1"))
     response = filer.file(victimisation_body(anonymous=True))
     assert response.status_code == 201
-    incident_id = response.get_json()["id"]
-    handler_view = api.as_roles(("handler", "S1")).get(f"/api/v1/incidents/{incident_id}").get_json()
-    assert handler_view["anonymous"] is True and handler_view["reporter"] is None
-    # The filer is not recorded, so the report is no longer theirs to read.
-    assert filer.get(f"/api/v1/incidents/{incident_id}").status_code == 404
+    receipt = response.get_json()
+    assert receipt["number"].startswith("UTBF-") and len(receipt["follow_up_code"]) >= 32
+    handler = api.as_roles(("handler", "S1"))
+    incident = handler.get("/api/v1/incidents").get_json()["items"][0]
+    assert incident["anonymous"] is True and incident["reporter"] is None
+    # The filer is not recorded, so the report is not theirs to read as a named reporter …
+    assert filer.get(f"/api/v1/incidents/{incident['id']}").status_code == 404
+    # … but the code gives them its status, as for any anonymous reporter.
+    followup = client.get(f"/api/v1/public/followup/{receipt['follow_up_code']}")
+    assert followup.status_code == 200 and followup.get_json()["report"]["number"] == receipt["number"]
 
 
 def test_staff_cannot_file_for_a_unit_where_they_hold_no_role(api, tree):
