@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from kia.access import Actor, may_file_on, record_visibility, subtree_ids
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
+from kia.cases.notices import notify_new_case
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
@@ -197,6 +198,9 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
         incident.number = next_registration_number(session, administration, now.astimezone(tz).year)
         for index, case in enumerate(incident.cases, start=1):
             case.number = f"{incident.number}-{index}"
+    session.flush()   # the cases' ids name them in the notifications
+    for case in incident.cases:
+        notify_new_case(session, case, now)
     return incident
 
 
