@@ -85,3 +85,6 @@ def logout():
 @login_required
 def me():
     return render_template("web/me.html", user=current_user)
+
+
+from web import statistics  # noqa: E402,F401 – the lägesbild views register on web_blueprint

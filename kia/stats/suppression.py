@@ -150,13 +150,14 @@ def _stuck_at_one(rows: list[dict], cells: list[CellId], at_one: list[CellId]) -
     """The hidden counts at 1 that no direction d (A·d = 0, d >= 0 on counts at 1) can raise."""
     import numpy as np
     from scipy.optimize import linprog
+    from scipy.sparse import coo_array
 
     column = {cell: i for i, cell in enumerate(cells)}
-    a_eq = np.zeros((len(rows), len(cells)))
-    for r, row in enumerate(rows):
-        for cell, coefficient in row.items():
-            a_eq[r, column[cell]] = coefficient
-    bounds = [(0, 1) if cell in set(at_one) else (-1, 1) for cell in cells]
+    entries = [(r, column[cell], c) for r, row in enumerate(rows) for cell, c in row.items() if c]
+    a_eq = coo_array(([e[2] for e in entries], ([e[0] for e in entries], [e[1] for e in entries])),
+                     shape=(len(rows), len(cells))).tocsr()
+    raisable = set(at_one)
+    bounds = [(0, 1) if cell in raisable else (-1, 1) for cell in cells]
     open_cells = list(at_one)
     while open_cells:
         # Maximise the sum of the still-open counts' movements; any that moves can be raised.

@@ -1,0 +1,91 @@
+"""The lägesbild page and PDF: signed-in only, the API's access rules, the same suppressed figures."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.stats.conftest import incidents  # noqa: F401 – fixture
+
+PAGE = "/lagesbild?org_unit=UTBF&year=2026&tertial=2"
+
+
+def sign_in(client, user) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def figures(incidents):  # noqa: F811
+    incidents.add("S1", datetime(2026, 5, 4, 10), type="threat_violence", n=12,
+                  persons=(("staff", "female"), ("staff", "male")))
+    incidents.add("G1", datetime(2026, 6, 4, 10), type="fire", n=6)
+    incidents.add("G1", datetime(2025, 6, 4, 10), type="threat_violence", n=20)
+    incidents.add("S1", datetime(2025, 10, 4, 10), type="threat_violence", n=7)
+    incidents.add("S1", datetime(2026, 2, 4, 10), type="threat_violence", n=8)
+    incidents.add("S1", datetime(2026, 2, 4, 10), type="fire", n=2)
+
+
+def table(html: str, caption: str) -> str:
+    return html.split(f"<caption>{caption}")[1].split("</table>")[0]
+
+
+def test_page_shows_trend_chart_and_tables(client, make, tree, figures):
+    sign_in(client, make.user(("safety_officer", "UTBF")))
+    response = client.get(PAGE, headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'role="img"' in html
+    trend = table(html, "Events by type and tertial")
+    # T3 2024 … T2 2026; in T1 2026 the 2 fires are hidden, and the 8 threats with them.
+    threats = trend.split("</tr>")[1]
+    assert threats.count("<td>") == 6
+    assert threats.split("</th>")[1].replace("</td>", "").split("<td>")[1:] == [
+        "0", "0", "20", "7", '<abbr title="Hidden: too few to show without identifying anyone">..</abbr>', "12"]
+    assert "<td>0</td><td>0</td><td>20</td><td>7</td><td>10</td><td>18</td>" in trend  # all events
+    changes = table(html, "Units with the largest changes")
+    assert changes.index("GYM") < changes.index("GRU")  # −14 before +12
+    assert '<th scope="row">GYM</th><td>6</td><td>20</td><td>-14</td>' in changes
+    assert '<th scope="row">GRU</th><td>12</td><td>0</td><td>+12</td>' in changes
+    gender = table(html, "Affected persons by gender and category, T2 2026")
+    assert '<th scope="row">female</th><td>staff</td><td>18</td>' in gender
+    assert '<th scope="row">male</th><td>staff</td><td>12</td>' in gender
+
+
+def test_pdf_is_a_pdf(client, make, tree, figures):
+    sign_in(client, make.user(("analyst", "STHLM")))
+    response = client.get(PAGE.replace("/lagesbild", "/lagesbild.pdf"))
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+
+
+def test_signed_out_goes_to_login(client, tree):
+    response = client.get(PAGE)
+    assert response.status_code == 302 and "/login" in response.location
+
+
+@pytest.mark.parametrize("roles", [(("reporter", "S1"),), (("analyst", "HAGALV"),)])
+def test_out_of_reach_is_404(client, make, tree, roles):
+    sign_in(client, make.user(*roles))
+    assert client.get(PAGE).status_code == 404
+    assert client.get(PAGE.replace("/lagesbild", "/lagesbild.pdf")).status_code == 404
+
+
+def test_bad_tertial_is_400(client, make, tree):
+    sign_in(client, make.user(("analyst", "STHLM")))
+    assert client.get("/lagesbild?org_unit=UTBF&year=2026&tertial=4").status_code == 400
+    assert client.get("/lagesbild?org_unit=UTBF&year=x&tertial=1").status_code == 400
+
+
+def test_default_unit_is_the_users_own(client, make, tree):
+    sign_in(client, make.user(("handler", "S1")))
+    response = client.get("/lagesbild?year=2026&tertial=2")
+    assert response.status_code == 200 and "Skola Ett" in response.get_data(as_text=True)
+
+
+def test_navigation_links_the_page_for_statistics_roles_only(client, make, tree):
+    sign_in(client, make.user(("reporter", "S1")))
+    assert "/lagesbild" not in client.get("/me").get_data(as_text=True)
+    sign_in(client, make.user(("handler", "S1")))
+    assert "/lagesbild" in client.get("/me").get_data(as_text=True)
