@@ -1,5 +1,4 @@
-"""Notification API: one's in-app notifications and e-mail preference; for admins failed deliveries and
-webhooks. Thin views over notifications.inbox and notifications.admin."""
+"""Notification API: in-app notifications and preference; for admins failed deliveries and webhooks."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -52,7 +52,7 @@ class Jobs:
         return dispatch(self.session_factory, self.settings, now or utcnow())
 
     def send_digests(self, now: datetime | None = None):
-        from notifications.dispatcher import send_digests
+        from notifications.digest import send_digests
 
         return send_digests(self.session_factory, self.settings, now or utcnow())
 

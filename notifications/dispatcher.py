@@ -1,5 +1,4 @@
-"""The dispatcher: takes due outbox rows one at a time under a row lock, sends each and commits its new status
-at once, so two dispatchers never send one row and a crash or an SMTP outage loses nothing."""
+"""The dispatcher: claims due outbox rows one at a time under a row lock, sends each, commits its status at once."""
 from __future__ import annotations
 
 import logging
@@ -91,7 +90,8 @@ def _deliver(session: Session, row: Notification, mailer: SmtpMailer | FolderMai
 
 def dispatch(session_factory: sessionmaker[Session], settings: Settings, now: datetime | None = None,
              batch: int = 100) -> DispatchStats:
-    """Deliver up to `batch` due e-mail and webhook rows (and every due in-app row); returns what happened."""
+    """Deliver up to `batch` due e-mail and webhook rows (and every due in-app row); returns what happened.
+    Two dispatchers never send one row; an SMTP outage or a crash loses nothing (the row stays pending)."""
     now = now or utcnow()
     stats = DispatchStats()
     mailer = mailer_for(settings)
