@@ -77,7 +77,7 @@ class SmtpMailer:
             try:
                 self._smtp = self._connect()
             except (OSError, smtplib.SMTPException) as error:
-                self._down = "SMTP server not reachable: " + _describe(error)
+                self._down = "SMTP connection failed: " + _describe(error)
                 log.warning("%s (%s:%s)", self._down, self.settings.smtp_host, self.settings.smtp_port)
                 raise DeliveryFailed(self._down) from error
         try:

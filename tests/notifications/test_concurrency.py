@@ -31,13 +31,14 @@ def committed_cases(engine):
         administration = create_org_unit(session, f"NA{suffix}", "Notification administration", "administration",
                                          root)
         school = create_org_unit(session, f"NS{suffix}", "Notification school", "unit", administration)
+        reporter = create_user(session, f"r{suffix.lower()}@test.kia.se", "Reporter", None,
+                               [("reporter", school.code)])
+        cases = [file_victimisation(session, Actor.for_user(reporter), org_unit=school.code) for _ in range(CASES)]
+        # The handlers come after the filing, which thus tells nobody: these rows are all there is.
         handlers = [create_user(session, f"h{i}{suffix.lower()}@test.kia.se", f"Handler {i}", None,
                                 [("handler", school.code)], language="sv" if i % 2 else "en")
                     for i in range(HANDLERS)]
-        reporter = create_user(session, f"r{suffix.lower()}@test.kia.se", "Reporter", None,
-                               [("reporter", school.code)])
-        for _ in range(CASES):
-            case = file_victimisation(session, Actor.for_user(reporter), org_unit=school.code)
+        for case in cases:
             notify(session, case, NotificationKind.NEW_CASE, handlers, event=f"race{suffix}:{case.id}")
         ids = dict(root=root.id, admin=administration.id, users=[u.id for u in handlers] + [reporter.id],
                    prefix=f"race{suffix}:")

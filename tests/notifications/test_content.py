@@ -41,9 +41,8 @@ def test_both_languages_have_the_same_templates():
 
 
 def test_mails_never_carry_the_pupils_name_number_or_the_description(db, session_factory, smtp, smtp_settings,
-                                                                      tree, make):
+                                                                      make, reporter):
     handler = make.user(("handler", "S1"))
-    reporter = make.actor(("reporter", "S1"))
     case = file_victimisation(db, reporter)
     assert case.subject_person.name == PUPIL_NAME   # the case really is about the named pupil
     for kind in NotificationKind:
@@ -57,9 +56,9 @@ def test_mails_never_carry_the_pupils_name_number_or_the_description(db, session
             assert secret not in text, (message["Subject"], secret)
 
 
-def test_in_app_rows_are_delivered_by_existing(db, session_factory, smtp_settings, tree, make):
+def test_in_app_rows_are_delivered_by_existing(db, session_factory, smtp_settings, make, reporter):
     handler = make.user(("handler", "S1"))
-    notify(db, file_victimisation(db, make.actor(("reporter", "S1"))), NotificationKind.NEW_CASE, [handler])
+    notify(db, file_victimisation(db, reporter), NotificationKind.NEW_CASE, [handler])
     stats = dispatch(session_factory, smtp_settings, NOW - timedelta(minutes=1))
     assert stats.in_app == 0   # queued for later than this run
     assert dispatch(session_factory, smtp_settings, NOW).in_app == 1

@@ -13,12 +13,12 @@ from tests.notifications.conftest import NOW, SmtpServer, file_victimisation, no
 
 
 @pytest.fixture
-def people(tree, make, db):
+def people(make, db, reporter):
     digest_user = make.user(("handler", "S1"), language="en")
     digest_user.daily_digest = True
     immediate_user = make.user(("handler", "S1"))
     db.commit()
-    return digest_user, immediate_user, make.actor(("reporter", "S1"))
+    return digest_user, immediate_user, reporter
 
 
 def test_one_digest_with_several_items(db, session_factory, smtp, smtp_settings, people):

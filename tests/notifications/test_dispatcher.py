@@ -15,10 +15,9 @@ from tests.notifications.conftest import NOW, SmtpServer, file_victimisation, no
 
 
 @pytest.fixture
-def people(tree, make):
+def people(make, reporter):
     handler_sv = make.user(("handler", "S1"), language="sv")
     handler_en = make.user(("handler", "S1"), language="en")
-    reporter = make.actor(("reporter", "S1"))
     return handler_sv, handler_en, reporter
 
 
@@ -41,9 +40,9 @@ def test_mails_arrive_once_in_the_recipients_language(db, session_factory, smtp,
     assert all(r.status == DeliveryStatus.SENT and r.sent_at == NOW for r in rows_of(db, "test:"))
 
 
-def test_escalation_steps_reach_the_handler_by_mail(db, session_factory, smtp, smtp_settings, people):
-    handler_sv, _, reporter = people
-    case = file_victimisation(db, reporter)
+def test_escalation_steps_reach_the_handler_by_mail(db, session_factory, smtp, smtp_settings, people, make):
+    handler_sv, _, _ = people
+    case = file_victimisation(db, make.actor(("reporter", "S1")), org_unit="S1")   # routed to handler_sv
     sweep(db, NOW + timedelta(days=30))   # the real producer: every step of every obligation has come due
     dispatch(session_factory, smtp_settings, NOW + timedelta(days=30))
     subjects = [m["Subject"] for m in smtp.to(handler_sv.email)]
@@ -62,7 +61,7 @@ def test_smtp_down_then_up_delivers_all_none_twice(db, session_factory, smtp_por
     waiting = [r for r in rows_of(db, "test:") if r.channel == Channel.EMAIL]
     assert {(r.status, r.attempts, r.next_attempt_at) for r in waiting} == {
         (DeliveryStatus.PENDING, 1, NOW + timedelta(minutes=1))}
-    assert "SMTP server not reachable" in waiting[0].last_error
+    assert "SMTP connection failed" in waiting[0].last_error
 
     with SmtpServer(smtp_port, delay=0.01) as server:
         server.refuse_next = 2                               # up, but busy for the first two

@@ -20,12 +20,6 @@ def city_admin(tree, make):
     return make.actor(("admin", "STHLM"))
 
 
-@pytest.fixture
-def reporter(tree, make):
-    make.user(("handler", "S1"))
-    return make.actor(("reporter", "S1"))
-
-
 def verify(secret: str, headers, body: bytes) -> bool:
     """What a receiving system does: recompute the HMAC and compare in constant time."""
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -33,9 +27,9 @@ def verify(secret: str, headers, body: bytes) -> bool:
 
 
 def test_signed_delivery_the_receiver_verifies(db, session_factory, settings, receiver, city_admin, reporter):
+    case = file_victimisation(db, reporter)   # first: filing's own notices are not this test's
     hook, secret = admin.create_webhook(db, city_admin, "Ärendesystem", receiver.url, org_unit="GRU",
                                         kinds=["new_case"])
-    case = file_victimisation(db, reporter)
     notify(db, case, NotificationKind.NEW_CASE, [])
     notify(db, case, NotificationKind.CLOSED, [])   # not a kind the hook asked for
 
@@ -52,8 +46,9 @@ def test_signed_delivery_the_receiver_verifies(db, session_factory, settings, re
 
 
 def test_non_2xx_and_no_listener_are_retried(db, session_factory, settings, receiver, city_admin, reporter):
+    case = file_victimisation(db, reporter)
     admin.create_webhook(db, city_admin, "Flaky", receiver.url)
-    notify(db, file_victimisation(db, reporter), NotificationKind.NEW_CASE, [])
+    notify(db, case, NotificationKind.NEW_CASE, [])
     receiver.statuses = [500, 302]   # a redirect is not followed: it is an error too
 
     assert dispatch(session_factory, settings, NOW).retried == 1
@@ -67,8 +62,9 @@ def test_non_2xx_and_no_listener_are_retried(db, session_factory, settings, rece
 
 
 def test_unreachable_receiver_is_retried(db, session_factory, settings, city_admin, reporter):
+    case = file_victimisation(db, reporter)
     admin.create_webhook(db, city_admin, "Down", f"http://127.0.0.1:{free_port()}/hook")
-    notify(db, file_victimisation(db, reporter), NotificationKind.NEW_CASE, [])
+    notify(db, case, NotificationKind.NEW_CASE, [])
     assert dispatch(session_factory, settings, NOW).retried == 1
     [row] = [r for r in rows_of(db, "test:") if r.channel == Channel.WEBHOOK]
     assert row.last_error.startswith("webhook not reachable")
