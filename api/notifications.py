@@ -7,8 +7,8 @@ from flask import Blueprint, request
 
 from api.auth import requires
 from api.notification_schemas import (
-    DeliveryOut, DeliveryPageOut, FailedQuery, InboxQuery, NotificationOut, NotificationPageOut, PreferencesIn, PreferencesOut,
-    WebhookCreatedOut, WebhookIn, WebhookOut,
+    DeliveryOut, DeliveryPageOut, FailedQuery, InboxQuery, NotificationOut, NotificationPageOut, PreferencesIn,
+    PreferencesOut, WebhookCreatedOut, WebhookIn, WebhookOut,
 )
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.problems import json_body, load_query
@@ -113,8 +113,8 @@ def delete_webhook(webhook_id: int):
 
 OPENAPI_SCHEMAS = {"NotificationOut": NotificationOut, "NotificationPageOut": NotificationPageOut,
                    "PreferencesIn": PreferencesIn, "PreferencesOut": PreferencesOut,
-                   "DeliveryOut": DeliveryOut, "DeliveryPageOut": DeliveryPageOut, "WebhookIn": WebhookIn, "WebhookOut": WebhookOut,
-                   "WebhookCreatedOut": WebhookCreatedOut}
+                   "DeliveryOut": DeliveryOut, "DeliveryPageOut": DeliveryPageOut, "WebhookIn": WebhookIn,
+                   "WebhookOut": WebhookOut, "WebhookCreatedOut": WebhookCreatedOut}
 
 
 def openapi_paths(spec) -> None:

@@ -56,6 +56,15 @@ def test_mails_never_carry_the_pupils_name_number_or_the_description(db, session
             assert secret not in text, (message["Subject"], secret)
 
 
+def test_filing_tells_the_handler_without_the_pupils_details(db, session_factory, smtp, smtp_settings, tree, make):
+    handler = make.user(("handler", "S1"), language="en")
+    case = file_victimisation(db, make.actor(("reporter", "S1")), org_unit="S1")   # filing queues new_case
+    dispatch(session_factory, smtp_settings, NOW)
+    [mail] = smtp.to(handler.email)
+    assert mail["Subject"] == f"New case {case.number}: Degrading treatment"
+    assert all(secret not in mail.get_content() for secret in ("Tilda", "Hemligsson", "121212", SECRET_TEXT))
+
+
 def test_in_app_rows_are_delivered_by_existing(db, session_factory, smtp_settings, make, reporter):
     handler = make.user(("handler", "S1"))
     notify(db, file_victimisation(db, reporter), NotificationKind.NEW_CASE, [handler])
