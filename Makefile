@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install bench-ingest bench-tertial bench-inbox clean messages
+.PHONY: run test test-pg install bench-ingest bench-sweep bench-tertial bench-inbox clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Migrate the SQLite database under instance/, load demo data if it is new, serve on :5000.
+## Migrate the SQLite database under instance/, load demo data if it is new, serve web + API on :5000 with the scheduler.
 run: $(STAMP)
 	$(BIN)/kia db upgrade
 	if $(BIN)/kia db is-new; then $(BIN)/kia demo-data --incidents 500; fi
-	$(BIN)/kia serve --host 127.0.0.1 --port 5000
+	$(BIN)/kia run --host 127.0.0.1 --port 5000
 
 ## The whole suite on SQLite (no server needed).
 test: $(STAMP)
@@ -32,6 +32,9 @@ test-pg: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+bench-sweep: $(STAMP)
+	$(BIN)/python bench/sweep.py
 
 ## Tertial statistics over 1,000,000 incidents on PostgreSQL (database kia_bench_tertial).
 bench-tertial: $(STAMP)

@@ -46,8 +46,8 @@ def problems(*codes: int) -> dict:
 
 
 def api_modules():
-    from api import case_work, cases, feedback, incidents, notifications, public, reference, statistics
-    return (reference, incidents, statistics, feedback, public, cases, case_work, notifications)
+    from api import case_work, cases, deadlines, feedback, incidents, notifications, public, reference, statistics
+    return (reference, incidents, statistics, feedback, public, cases, case_work, deadlines, notifications)
 
 
 @lru_cache(maxsize=1)

@@ -44,7 +44,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Migrate the database to the newest schema and add missing built-in event types."""
     from kia import migrate
-    from kia.incidents.builtin_types import ensure_builtin_types
+    from kia.seed import ensure_reference_data
 
     settings = Settings.from_env()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
@@ -52,8 +52,9 @@ def db_upgrade() -> None:
     with engine.begin() as connection:
         migrate.upgrade(connection)
     with make_session_factory(engine)() as session:
-        added = ensure_builtin_types(session)
-    click.echo(f"Database at the newest schema; {added} built-in event types added.")
+        added = ensure_reference_data(session)
+    click.echo("Database at the newest schema; added: "
+               + ", ".join(f"{count} {what}" for what, count in added.items()) + ".")
 
 
 @db.command("is-new")
@@ -216,3 +217,73 @@ def show_settings() -> None:
     """List the environment variables KIA reads, with their defaults."""
     for name, (default, description) in SETTINGS_DOC.items():
         click.echo(f"{name}  (default: {default})\n    {description}")
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler: deadline sweeps, notification dispatch, nightly housekeeping."""
+    import logging
+
+    from kia.scheduler import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run(Settings.from_env())
+
+
+@main.group()
+def deadlines() -> None:
+    """Deadlines and escalations."""
+
+
+@deadlines.command("sweep")
+@click.option("--now", "now_text", default=None, help="Sweep as of this time (ISO 8601; no offset: local time).")
+def deadlines_sweep(now_text: str | None) -> None:
+    """Run one deadline sweep, e.g. kia deadlines sweep --now 2026-12-01T08:00."""
+    from kia.db import utcnow
+    from kia.incidents.fields import parse_datetime
+    from kia.scheduler import Jobs
+
+    settings = Settings.from_env()
+    try:
+        now = parse_datetime(now_text, settings.timezone) if now_text else utcnow()
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO 8601 time: {now_text}", param_hint="--now") from error
+    result = Jobs(settings).sweep_deadlines(now)
+    click.echo(f"Swept as of {now.astimezone(settings.timezone).isoformat()}: {result.obligations} obligations, "
+               + ", ".join(f"{count} {step}" for step, count in result.steps.items())
+               + f", {result.notifications} notifications queued.")
+
+
+@deadlines.command("recompute")
+def deadlines_recompute() -> None:
+    """Recompute every open case's obligations (after changing deadline rules by hand)."""
+    from kia.db import utcnow
+    from kia.deadlines.services import resync_open_cases
+
+    settings = Settings.from_env()
+    with _session() as session:
+        count = resync_open_cases(session, settings.timezone, utcnow())
+    click.echo(f"{count} open cases recomputed.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=2, show_default=True)
+def run(host: str, port: int, workers: int) -> None:
+    """Web + API and the scheduler together (what `make run` starts); Ctrl-C stops both."""
+    import subprocess
+
+    scheduler_process = subprocess.Popen([sys.executable, "-m", "kia.cli", "scheduler"])
+    try:
+        serve.callback(host=host, port=port, workers=workers)
+    finally:
+        scheduler_process.terminate()
+        try:
+            scheduler_process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            scheduler_process.kill()
+
+
+if __name__ == "__main__":
+    main()
