@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from kia.access import Actor, handles_type_on
 from kia.cases.lookup import handled_case, visible_case
 from kia.cases.models import Case, CaseLink
+from kia.cases.notices import notify_new_case
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, Forbidden, Msg, NotFound
@@ -90,6 +91,8 @@ def add_related_case(session: Session, actor: Actor, case_id: int, data: Related
     open_case(session, case, actor.user_id, tz, now)
     record(session, case, actor.user_id, "created_from", field="related_to", new=source.number)
     record(session, source, actor.user_id, "related_case_added", field="related_cases", new=case.number)
+    session.flush()   # the new case's id names it in the notifications
+    notify_new_case(session, case, now)
     session.commit()
     return case
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from kia.access import Actor, may_complete_action, may_handle_case, may_take_on
 from kia.cases.lookup import handled_case, visible_case
 from kia.cases.models import ActionStatus, Case, CaseAction, Comment
+from kia.cases.notices import notify_assigned
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.deadlines.services import sync_obligations
@@ -42,8 +43,10 @@ def _person_in_scope(session: Session, case: Case, user_id: int, path: str, erro
     return None
 
 
-def delegate_case(session: Session, actor: Actor, case_id: int, user_id: int, note: str = "") -> Case:
-    """Make another user in scope the händelseansvarig; the timeline keeps old → new."""
+def delegate_case(session: Session, actor: Actor, case_id: int, user_id: int, note: str = "",
+                  now: datetime | None = None) -> Case:
+    """Make another user in scope the händelseansvarig; the timeline keeps old → new, and they are told."""
+    now = now or utcnow()
     case = open_case_to_change(session, actor, case_id)
     errors = FieldErrors()
     _person_in_scope(session, case, user_id, "user", errors)
@@ -54,6 +57,7 @@ def delegate_case(session: Session, actor: Actor, case_id: int, user_id: int, no
         record(session, case, actor.user_id, "delegated", field="assignee", old=case.assignee_id, new=user_id,
                note=note.strip())
         case.assignee_id = user_id
+        notify_assigned(session, case, now)
     session.commit()
     return case
 

@@ -9,6 +9,7 @@ from kia.cases.related import RelatedCaseInput, add_related_case, link_cases, un
 from kia.cases.services import related_cases
 from kia.deadlines.models import Obligation
 from kia.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kia.outbox.models import Notification, NotificationKind
 from kia.incidents.services import PersonInput
 from tests.cases.conftest import errors_of, timeline
 from tests.conftest import TZ
@@ -48,6 +49,9 @@ def test_a_related_case_is_routed_by_its_own_type(db, filing, people):
     assert threat.milestone(MilestoneKind.PRINCIPAL_NOTIFIED) is not None
     assert db.scalars(select(Obligation).where(Obligation.case_id == threat.id)).all()
     assert threat.next_due_at is not None
+    told = db.scalars(select(Notification.user_id).where(Notification.kind == NotificationKind.NEW_CASE,
+                                                         Notification.case_id == threat.id)).all()
+    assert set(told) == {people.handler.user_id, people.safety_rep.user_id}
 
 
 def test_the_new_types_fields_and_rules_are_checked(db, filing, people):

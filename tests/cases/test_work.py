@@ -11,6 +11,7 @@ from kia.cases.work import ActionInput, add_action, add_comment, delegate_case, 
 from kia.db import utcnow
 from kia.deadlines.models import Obligation, ObligationStatus
 from kia.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from kia.outbox.models import Notification, NotificationKind
 from tests.cases.conftest import errors_of, timeline
 from tests.conftest import TZ
 
@@ -26,6 +27,8 @@ def test_a_handler_delegates_to_a_colleague_of_the_unit(db, filing, people):
     assert timeline(db, case, "delegated") == [
         ("delegated", "assignee", people.handler.user_id, people.reporter.user_id, people.handler.user_id,
          "Du utreder.")]
+    told = db.scalars(select(Notification).where(Notification.kind == NotificationKind.ASSIGNED)).all()
+    assert {(n.user_id, n.case_id) for n in told} == {(people.reporter.user_id, case.id)}
     # The new händelseansvarig may now work the case, and may hand it on.
     delegate_case(db, people.reporter, case.id, people.handler.user_id)
     assert case.assignee_id == people.handler.user_id
