@@ -201,6 +201,9 @@ def serve(host: str, port: int, workers: int) -> None:
     class _Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
+            # gunicorn's control socket defaults to one path per machine user: keep it per instance,
+            # so `make run` and a benchmark server can run side by side.
+            self.cfg.set("control_socket", str(Settings.from_env().instance_path / "gunicorn.ctl"))
             self.cfg.set("workers", workers)
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", "-")
