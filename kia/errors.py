@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 
 def N_(text: str) -> str:
@@ -72,6 +72,14 @@ class FieldErrors:
 
     def add(self, path: str, text: str, **params: Any) -> None:
         self.errors.setdefault(path, []).append(Msg(text, params))
+
+    def convert(self, path: str, convert: Callable[[Any], Any], value: Any, text: str, **params: Any) -> Any:
+        """`convert(value)` (an enum, say), or None and the message for `path` when it raises ValueError."""
+        try:
+            return convert(value)
+        except ValueError:
+            self.add(path, text, **params)
+            return None
 
     def __bool__(self) -> bool:
         return bool(self.errors)

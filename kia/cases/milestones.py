@@ -40,11 +40,8 @@ def record_milestone(session: Session, actor: Actor, case_id: int, data: Milesto
     now = now or utcnow()
     case = handled_case(session, actor, case_id)
     errors = FieldErrors()
-    try:
-        kind = MilestoneKind(data.kind)
-    except ValueError:
-        errors.add("kind", N_("Unknown milestone: %(kind)s."), kind=data.kind)
-        errors.raise_if_any()
+    kind = errors.convert("kind", MilestoneKind, data.kind, N_("Unknown milestone: %(kind)s."), kind=data.kind)
+    errors.raise_if_any()
     at = now if data.at is None else data.at if data.at.tzinfo else data.at.replace(tzinfo=tz)
     if at > now + CLOCK_SKEW:
         errors.add("at", N_("This time cannot be in the future."))

@@ -133,11 +133,8 @@ def transition(session: Session, actor: Actor, case_id: int, data: TransitionInp
     allow the move from the current state, 422 with a message per field when a guard is not met."""
     case = handled_case(session, actor, case_id)
     errors = FieldErrors()
-    try:
-        target = CaseState(data.to)
-    except ValueError:
-        errors.add("to", N_("Unknown state: %(state)s."), state=data.to)
-        errors.raise_if_any()
+    target = errors.convert("to", CaseState, data.to, N_("Unknown state: %(state)s."), state=data.to)
+    errors.raise_if_any()
     if (case.state, target) not in transitions_of(session, case.incident_type_id):
         raise Conflict(Msg(N_("A case that is %(current)s cannot move to %(target)s."),
                            {"current": case.state.value, "target": target.value}))
