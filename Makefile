@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install bench-ingest bench-sweep bench-tertial bench-inbox clean messages
+.PHONY: run test test-pg install browser bench-ingest bench-sweep bench-tertial bench-inbox clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 	$(BIN)/kia db upgrade
 	if $(BIN)/kia db is-new; then $(BIN)/kia demo-data --incidents 500; fi
 	$(BIN)/kia run --host 127.0.0.1 --port 5000
+
+## Debian's chromium and axe-core for the browser tests in tests/e2e (skipped without them).
+browser:
+	.ci/install-browser
 
 ## The whole suite on SQLite (no server needed).
 test: $(STAMP)
