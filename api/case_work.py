@@ -1,6 +1,8 @@
 """The work on a case: assignment, actions, comments, attachments, related cases, links; and substitutes."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, request, send_file, url_for
 
 from api.auth import requires
@@ -35,7 +37,7 @@ def _user(user) -> dict:
     return {"id": user.id, "name": user.name}
 
 
-def _store() -> AttachmentStore:
+def store() -> AttachmentStore:
     return AttachmentStore(state().settings.instance_path / "attachments")
 
 
@@ -159,7 +161,7 @@ def create_attachment(case_id: int):
         errors = FieldErrors()
         errors.add("file", N_("Send the file as multipart/form-data in the field \"file\"."))
         errors.raise_if_any()
-    attachment = add_attachment(db_session(), current_actor(), _store(), case_id, upload.stream,
+    attachment = add_attachment(db_session(), current_actor(), store(), case_id, upload.stream,
                                 upload.filename or "", limit)
     return AttachmentOut().dump(_attachment(attachment)), 201
 
@@ -174,10 +176,14 @@ def index_attachments(case_id: int):
 @bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
 @requires("cases:read")
 def download_attachment(case_id: int, attachment_id: int):
-    attachment, path = open_attachment(db_session(), current_actor(), _store(), case_id, attachment_id)
+    attachment, path = open_attachment(db_session(), current_actor(), store(), case_id, attachment_id)
+    return attachment_response(attachment, path)
+
+
+def attachment_response(attachment: Attachment, path: Path):
+    """The file as a download (the web UI's too): never rendered in the browser, never cached."""
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.filename, conditional=False, etag=False, max_age=0)
-    # Never rendered in the browser, never cached: the files are case documents.
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

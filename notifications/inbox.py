@@ -30,9 +30,20 @@ def list_inbox(session: Session, actor: Actor, unread: bool = False, cursor: int
         query = query.where(Notification.id < cursor)
     rows = session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)).all()
     page = list(rows[:limit])
-    unread_count = session.scalar(select(func.count()).select_from(Notification)
-                                  .where(own_notifications(actor), Notification.read_at.is_(None)))
-    return InboxPage(page, page[-1].id if len(rows) > limit else None, unread_count)
+    return InboxPage(page, page[-1].id if len(rows) > limit else None, unread_count(session, actor))
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(own_notifications(actor), Notification.read_at.is_(None)))
+
+
+def mark_all_read(session: Session, actor: Actor, now: datetime) -> int:
+    """Mark every unread notification of one's own read; how many were."""
+    marked = session.execute(update(Notification).where(own_notifications(actor), Notification.read_at.is_(None))
+                             .values(read_at=now)).rowcount
+    session.commit()
+    return marked
 
 
 def mark_read(session: Session, actor: Actor, notification_id: int, now: datetime) -> Notification:

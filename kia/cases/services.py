@@ -6,19 +6,20 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from kia.access import (
-    Actor, access_log_visibility, case_visibility, is_sensitive_case, may_handle_case, may_review_access_log,
+    HANDLES_INCIDENTS, TAKES_ON_CASES, TAKES_ON_CONFIDENTIAL_CASES, Actor, access_log_visibility, case_visibility,
+    is_sensitive_case, may_handle_case, may_review_access_log, may_see_personal_data, subtree_ids,
 )
 from kia.cases.lookup import visible_case
 from kia.cases.models import OPEN_STATES, AccessLogEntry, Case, CaseLink, CaseState, CaseWatcher, TimelineEntry
 from kia.cases.workflow import next_states
 from kia.db import utcnow
-from kia.errors import N_, FieldErrors, Forbidden, InvalidQuery, Msg
-from kia.incidents.models import IncidentType
-from kia.orgs.models import OrgUnit, User
+from kia.errors import N_, FieldErrors, Forbidden, InvalidQuery, Msg, NotFound
+from kia.incidents.models import IncidentPerson, IncidentType
+from kia.orgs.models import Membership, OrgUnit, User
 
 OPEN = "open"   # the state filter's name for every open state at once
 
@@ -74,9 +75,39 @@ def related_cases(session: Session, actor: Actor, case: Case) -> list[RelatedCas
 def read_timeline(session: Session, actor: Actor, case_id: int) -> tuple[Case, list[TimelineEntry]]:
     """The timeline holds the case's texts old → new, so reading it is logged like reading the case."""
     case = get_case(session, actor, case_id, action="read_timeline")
-    entries = session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
-                              .order_by(TimelineEntry.id)).all()
-    return case, list(entries)
+    return case, case_timeline(session, case)
+
+
+def case_timeline(session: Session, case: Case) -> list[TimelineEntry]:
+    """The entries of a case already read through get_case (the case page: one read, one log entry)."""
+    return list(session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
+                                .order_by(TimelineEntry.id)))
+
+
+def reveal_personal_number(session: Session, actor: Actor, case_id: int, person_id: int) -> str | None:
+    """The unmasked personal number of a person in the case's incident, for the handler chain only; every
+    reveal is written to the access log (committed before the number is shown), sensitive case or not."""
+    case = visible_case(session, actor, case_id)
+    if not may_see_personal_data(actor, case.incident):
+        raise Forbidden(Msg(N_("You may not see personal data of this case.")))
+    person = session.scalar(select(IncidentPerson).where(IncidentPerson.id == person_id,
+                                                         IncidentPerson.incident_id == case.incident_id))
+    if person is None:
+        raise NotFound(N_("No such person."))
+    session.add(AccessLogEntry(case_id=case.id, user_id=actor.user_id, action="reveal_personal_number",
+                               detail=f"person {person.id}"))
+    session.commit()
+    return person.personal_number
+
+
+def assignable_users(session: Session, case: Case, limit: int = 500) -> list[User]:
+    """Who can be given work on the case (händelseansvarig, an action): roles held on its unit or above,
+    the same rule as kia.access.may_take_on, as a query."""
+    roles = TAKES_ON_CONFIDENTIAL_CASES if case.incident_type.confidential else TAKES_ON_CASES
+    unit_ids = [int(part) for part in case.org_unit.path.strip("/").split("/")]   # "/1/4/17/": the unit and its ancestors
+    held = select(Membership.user_id).where(Membership.org_unit_id.in_(unit_ids), Membership.role.in_(roles))
+    return list(session.scalars(select(User).where(User.id.in_(held), User.active.is_(True))
+                                .order_by(User.name, User.id).limit(limit)))
 
 
 # ---- the inbox ----------------------------------------------------------------------------------
@@ -198,6 +229,30 @@ def _filters(session: Session, actor: Actor, query: CaseFilter, now: datetime, e
     if query.sort not in SORTS:
         errors.add("sort", N_("Sort by one of: %(sorts)s."), sorts=", ".join(SORTS))
     return conditions
+
+
+@dataclass
+class InboxCounts:
+    open: int
+    overdue: int
+    serious: int
+
+
+def inbox_counts(session: Session, actor: Actor, now: datetime | None = None) -> InboxCounts:
+    """The open cases in the actor's scope, how many are overdue and how many are serious (one query)."""
+    overdue = and_(Case.next_due_at.is_not(None), Case.next_due_at < (now or utcnow()))
+    row = session.execute(select(func.count(), func.count().filter(overdue), func.count().filter(Case.serious))
+                          .select_from(Case).where(case_visibility(actor), Case.state.in_(OPEN_STATES))).one()
+    return InboxCounts(*row)
+
+
+def inbox_units(session: Session, actor: Actor, limit: int = 1000) -> list[OrgUnit]:
+    """The units an inbox can be filtered by: those under the actor's roles, in tree order."""
+    paths = actor.paths_for(HANDLES_INCIDENTS)
+    if not paths:
+        return []
+    return list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(subtree_ids(paths)))
+                                .order_by(OrgUnit.path).limit(limit)))
 
 
 # What a list shows beside each case. Joined only to the page once it is chosen (joined to the main

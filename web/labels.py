@@ -1,0 +1,52 @@
+"""Display names of the case vocabulary (states, milestones, persons, checklist), translated where shown."""
+from __future__ import annotations
+
+from kia.cases.models import ActionStatus, CaseState, MilestoneKind
+from kia.errors import N_
+
+# Marked with N_ so `make messages` extracts them; templates translate them with _() in the reader's language.
+STATES = {
+    CaseState.RECEIVED: N_("Received"), CaseState.ACKNOWLEDGED: N_("Acknowledged"),
+    CaseState.INVESTIGATING: N_("Investigating"), CaseState.ACTIONS: N_("Actions"),
+    CaseState.FOLLOW_UP: N_("Follow-up"), CaseState.CLOSED: N_("Closed"), CaseState.REJECTED: N_("Rejected"),
+}
+# The button that moves a case to the state (a verb, where the state's name is an adjective).
+MOVES = {
+    CaseState.ACKNOWLEDGED: N_("Acknowledge"), CaseState.INVESTIGATING: N_("Start investigating"),
+    CaseState.ACTIONS: N_("Move to actions"), CaseState.FOLLOW_UP: N_("Move to follow-up"),
+    CaseState.CLOSED: N_("Close the case"), CaseState.REJECTED: N_("Reject the case"),
+    CaseState.RECEIVED: N_("Back to received"),
+}
+MILESTONES = {
+    MilestoneKind.PRINCIPAL_NOTIFIED: N_("Principal (rektor) notified"),
+    MilestoneKind.PRINCIPAL_ORG_NOTIFIED: N_("Principal organiser (huvudman) notified"),
+    MilestoneKind.INVESTIGATION_STARTED: N_("Investigation started"),
+    MilestoneKind.REPORTED_TO_AV: N_("Reported to Arbetsmiljöverket"),
+    MilestoneKind.REPORTED_TO_FK: N_("Reported to Försäkringskassan"),
+    MilestoneKind.REPORTED_TO_IMY: N_("Reported to IMY"),
+    MilestoneKind.POLICE_REPORT_MADE: N_("Police report made"),
+    MilestoneKind.PROPERTY_OWNER_NOTIFIED: N_("Property owner notified"),
+    MilestoneKind.GUARDIANS_INFORMED: N_("Guardians informed"),
+    MilestoneKind.SUPPORT_OFFERED: N_("Support offered"),
+}
+ACTION_STATUSES = {ActionStatus.PLANNED: N_("Planned"), ActionStatus.DONE: N_("Done"),
+                   ActionStatus.CANCELLED: N_("Cancelled")}
+PERSON_ROLES = {"affected": N_("Affected"), "perpetrator": N_("Perpetrator"), "witness": N_("Witness")}
+PERSON_CATEGORIES = {"staff": N_("Staff"), "pupil": N_("Pupil"), "guardian": N_("Guardian"),
+                     "visitor": N_("Visitor"), "unknown": N_("Unknown")}
+CHECKLIST = {
+    "death": N_("Has someone died?"), "serious_injury": N_("Has someone been seriously injured?"),
+    "several_hurt": N_("Have several people been hurt at once?"),
+    "serious_near_miss": N_("Was it a serious near miss?"), "serious_threat": N_("Was it a serious threat?"),
+    "fracture": N_("Fracture"), "heavy_bleeding": N_("Heavy bleeding"), "burn": N_("Burn"),
+    "psychological_shock": N_("Psychological shock"), "knife": N_("Knife"), "firearm": N_("Firearm"),
+    "serious_death_threat": N_("Serious death threat"),
+}
+TIMELINE = {
+    "state_changed": N_("State changed"), "field_changed": N_("Changed"), "milestone_recorded": N_("Milestone recorded"),
+    "action_added": N_("Action added"), "action_updated": N_("Action changed"), "comment_added": N_("Comment written"),
+    "attachment_added": N_("File attached"), "delegated": N_("Delegated"), "linked": N_("Linked"),
+    "unlinked": N_("Link removed"), "created": N_("Case opened"), "created_from": N_("Opened from another case"),
+    "related_case_added": N_("Related case added"),
+}
+SORTS = {"due": N_("Due time"), "-reported": N_("Newest"), "number": N_("Number")}
