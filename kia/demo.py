@@ -7,10 +7,14 @@ from datetime import datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kia.access import Actor
+from kia.cases.milestones import MilestoneInput, record_milestone, update_case
+from kia.cases.models import Case
+from kia.cases.workflow import TransitionInput, transition
+from kia.outbox.models import DeliveryStatus, Notification
 from kia.db import utcnow
 from kia.incidents.models import FieldKind, IncidentType
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
@@ -141,7 +145,9 @@ def _demo_persons(rng: random.Random, code: str) -> list[PersonInput]:
 
 def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 2026,
                         progress: Callable[[int], None] = lambda _n: None) -> None:
-    """File `count` incidents spread over the last two years, each by a staff member of its unit."""
+    """File `count` incidents spread over the last two years, each by a staff member of its unit, in the
+    order they were reported (so numbers run as in a real register), then work each case as far as its
+    age makes plausible: older cases closed, recent ones still being handled."""
     rng = random.Random(seed)
     types = {t.code: t for t in session.scalars(select(IncidentType).where(IncidentType.active.is_(True)))}
     codes = [c for c in TYPE_WEIGHTS if c in types]
@@ -150,20 +156,60 @@ def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 
     filers.append(user_by_email(session, f"medarbetare@{DEMO_DOMAIN}"))
     actors = [Actor.for_user(u) for u in filers if u is not None]
     now = utcnow()
+    reports = []
     for _ in range(count):
         code = rng.choices(codes, weights)[0]
-        incident_type = types[code]
         actor = rng.choice(actors)
         unit = session.get(OrgUnit, actor.grants[0].unit_id)
         occurred = now - timedelta(days=rng.uniform(1, 730))
         occurred = occurred.astimezone(tz).replace(hour=rng.randint(7, 17), minute=rng.randint(0, 59))
         known = occurred + timedelta(minutes=rng.choice([0, 0, 10, 60, 240]))
+        reported = min(known + timedelta(hours=rng.randint(0, 30)), now)
         data = IncidentInput(
             type=code, org_unit=unit.code, occurred_at=occurred, known_at=known,
             location=rng.choice(LOCATIONS), description=rng.choice(DESCRIPTIONS[code]),
             persons=_demo_persons(rng, code),
             fields={f.key: _demo_value(rng, f.kind, f.choice_values, occurred)
-                    for f in incident_type.fields if f.required or rng.random() < 0.6},
+                    for f in types[code].fields if f.required or rng.random() < 0.6},
         )
-        file_incident(session, actor, data, tz, now=min(known + timedelta(hours=rng.randint(0, 30)), now))
+        reports.append((reported, actor, data))
+    for reported, actor, data in sorted(reports, key=lambda r: r[0]):
+        incident, _ = file_incident(session, actor, data, tz, now=reported)
+        for case in incident.cases:
+            work_demo_case(session, case.id, reported, now, tz, rng)
         progress(1)
+    # The history's notifications went out back then; only what is still open may notify from now on.
+    session.execute(update(Notification).where(Notification.created_at < now - timedelta(days=1))
+                    .values(status=DeliveryStatus.SENT, sent_at=Notification.created_at))
+    session.commit()
+
+
+def work_demo_case(session: Session, case_id: int, reported: datetime, now: datetime, tz: ZoneInfo,
+                   rng: random.Random) -> None:
+    """Take a case through the real workflow services as its handler would have, at plausible times."""
+    case = session.get(Case, case_id)
+    if case.assignee_id is None:
+        return
+    handler = Actor.for_user(session.get(User, case.assignee_id))
+    age = now - reported
+
+    def at(hours: float) -> datetime:
+        return min(reported + timedelta(hours=hours), now)
+
+    if age < timedelta(hours=20) or rng.random() < 0.05:
+        return                                            # still waiting for the handler
+    transition(session, handler, case_id, TransitionInput(to="acknowledged"), tz, now=at(rng.uniform(1, 18)))
+    if age < timedelta(days=3):
+        return
+    transition(session, handler, case_id, TransitionInput(to="investigating"), tz, now=at(30))
+    record_milestone(session, handler, case_id, MilestoneInput(kind="investigation_started", at=at(30)), tz,
+                     now=at(30))
+    if case.incident_type.case_per_affected_pupil:
+        record_milestone(session, handler, case_id, MilestoneInput(kind="principal_org_notified", at=at(40)), tz,
+                         now=at(40))
+    update_case(session, handler, case_id, "Samtal med de inblandade; händelseförloppet är klarlagt.")
+    if age < timedelta(days=21) or rng.random() < 0.1:
+        return                                            # investigation still going on
+    transition(session, handler, case_id, TransitionInput(
+        to="closed", closing_summary="Händelsen är utredd och åtgärder är vidtagna.",
+        decision="Åtgärder genomförda; ärendet avslutas."), tz, now=at(24 * rng.uniform(10, 20)))

@@ -98,19 +98,22 @@ def test_building_the_demo_organisation_twice_changes_nothing(db):
             db.scalar(select(func.count()).select_from(User))) == counts
 
 
+DEMO_COUNT = 120   # enough for every type and unit to show up; each one is filed and worked for real
+
+
 @pytest.fixture
 def demo_incidents(db):
-    """200 demo incidents and the progress reported while filing them."""
+    """DEMO_COUNT demo incidents and the progress reported while filing them."""
     build_demo_organisation(db)
     steps: list[int] = []
-    file_demo_incidents(db, 200, TZ, progress=steps.append)
+    file_demo_incidents(db, DEMO_COUNT, TZ, progress=steps.append)
     return list(db.scalars(select(Incident).order_by(Incident.id))), steps
 
 
-def test_200_demo_incidents_spread_over_the_last_two_years(demo_incidents):
+def test_demo_incidents_spread_over_the_last_two_years(demo_incidents):
     incidents, steps = demo_incidents
-    assert len(incidents) == 200
-    assert steps == [1] * 200
+    assert len(incidents) == DEMO_COUNT
+    assert steps == [1] * DEMO_COUNT
     now = utcnow()
     occurred = sorted(i.occurred_at for i in incidents)
     assert now - timedelta(days=731) < occurred[0] < now - timedelta(days=600)
@@ -164,4 +167,15 @@ def test_each_demo_victimisation_incident_has_a_case_per_affected_pupil(demo_inc
     for incident in incidents:
         if incident.incident_type.code != "victimisation":
             assert len(incident.cases) == 1 and incident.cases[0].subject_person_id is None
-        assert all(str(c.state) == "received" for c in incident.cases)
+        for case in incident.cases:
+            if str(case.state) == "closed":   # closed through the workflow, guards and all
+                assert case.closed_at and case.closing_summary and case.decision
+
+
+def test_demo_cases_are_worked_as_far_as_their_age_makes_plausible(demo_incidents):
+    incidents, _ = demo_incidents
+    states = [str(c.state) for i in incidents for c in i.cases]
+    assert states.count("closed") > len(states) / 2          # two years of history: most are done
+    assert {"closed", "investigating"} <= set(states)
+    recent = [c for i in incidents for c in i.cases if i.reported_at > utcnow() - timedelta(hours=20)]
+    assert all(str(c.state) == "received" for c in recent)     # nobody has had time to look yet
