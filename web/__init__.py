@@ -88,3 +88,4 @@ def me():
 
 
 from web import statistics  # noqa: E402,F401 – the lägesbild views register on web_blueprint
+from web import admin  # noqa: E402,F401 – the admin pages

@@ -1,0 +1,292 @@
+"""Admin pages: org units, users and memberships, event types, routing and deadline rules, failed
+notifications, the local mail folder and the access log. Thin views over the kia admin services."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from kia.access import Actor, may_administer_notifications, may_read_local_mailbox, may_review_access_log
+from kia.app import db_session, state
+from kia.cases.services import AccessLogFilter, list_access_log
+from kia.deadlines.admin import list_rules, replace_rules
+from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from kia.incidents.models import Category, FieldKind
+from kia.incidents.types import create_incident_type, list_types
+from kia.orgs.admin import add_membership, add_unit, add_user, get_user, list_users, remove_membership, unit_tree
+from kia.orgs.models import OrgKind, Role
+from kia.routing.admin import list_routing_rules
+from notifications.admin import failed_deliveries, resend
+from notifications.mailbox import list_local_mail, read_local_mail
+from web import web_blueprint
+
+# Marked with N_ so `make messages` extracts them; templates translate them where shown.
+ROLES = {Role.REPORTER: N_("Staff member (medarbetare)"), Role.HANDLER: N_("Handler (rektor, chef)"),
+         Role.SAFETY_REP: N_("Safety representative (skyddsombud)"),
+         Role.SAFETY_OFFICER: N_("Safety officer (säkerhetssamordnare)"),
+         Role.PRINCIPAL_ORG: N_("Principal organiser (huvudman)"), Role.ANALYST: N_("Analyst"),
+         Role.ADMIN: N_("Administrator")}
+KINDS = {OrgKind.CITY: N_("City"), OrgKind.ADMINISTRATION: N_("Administration (förvaltning)"),
+         OrgKind.DEPARTMENT: N_("Department"), OrgKind.UNIT: N_("Unit (school, förskola)"),
+         OrgKind.SITE: N_("Site or building")}
+CATEGORIES = {Category.WORK_ENVIRONMENT: N_("Work environment"), Category.PUPIL: N_("Pupils"),
+              Category.SAFETY: N_("Safety"), Category.INFORMATION_SECURITY: N_("Information security")}
+FIELD_EXAMPLE = [{"key": "room", "type": "text", "label": {"sv": "Rum", "en": "Room"}, "required": False}]
+
+
+def admin_page(may=lambda actor: actor.is_config_admin()):
+    """Signed-in users for whom `may(actor)` holds; 403 for others, as the API answers on admin resources."""
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not may(Actor.for_user(current_user)):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def _actor() -> Actor:
+    return Actor.for_user(current_user)
+
+
+def _messages(error: ValidationFailed) -> dict[str, list[str]]:
+    """Messages by form field: the service's paths ("name.sv", "roles[0].unit") named as the form's
+    inputs; those inside a JSON textarea ("fields[2].key") gathered under it with their path."""
+    messages: dict[str, list[str]] = {}
+    for path, msgs in error.errors.items():
+        texts = [m.render(_) for m in msgs]
+        if path.startswith("fields["):
+            messages.setdefault("fields", []).extend(f"{path[len('fields'):]}: {t}" for t in texts)
+        elif path.startswith("["):
+            messages.setdefault("rules", []).extend(f"{path}: {t}" for t in texts)
+        else:
+            messages.setdefault(path.removeprefix("roles[0].").replace(".", "_"), []).extend(texts)
+    return messages
+
+
+def _invalid(template: str, error: ValidationFailed, **context):
+    return render_template(template, errors=_messages(error), form=request.form, **context), 422
+
+
+@web_blueprint.get("/admin")
+@admin_page(may=lambda actor: bool(actor.paths_for({Role.ADMIN})))
+def admin():
+    return render_template("web/admin/index.html", config_admin=_actor().is_config_admin())
+
+
+# ---- org units, users, memberships ------------------------------------------------------------
+
+@web_blueprint.route("/admin/units", methods=["GET", "POST"])
+@admin_page()
+def admin_units():
+    errors = {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            unit = add_unit(db_session(), _actor(), form.get("code", ""), form.get("name", ""), form.get("kind", ""),
+                            form.get("parent", ""))
+        except ValidationFailed as error:
+            return _invalid("web/admin/units.html", error, tree=unit_tree(db_session()), kinds=KINDS)
+        flash(_("Unit %(code)s added.", code=unit.code))
+        return redirect(url_for("web.admin_units"))
+    return render_template("web/admin/units.html", tree=unit_tree(db_session()), kinds=KINDS, errors=errors,
+                           form={})
+
+
+@web_blueprint.route("/admin/users", methods=["GET", "POST"])
+@admin_page()
+def admin_users():
+    search = request.args.get("q", "")
+    context = {"roles": ROLES, "tree": unit_tree(db_session()), "search": search}
+    if request.method == "POST":
+        form = request.form
+        try:
+            user = add_user(db_session(), _actor(), form.get("email", ""), form.get("name", ""),
+                            form.get("password", ""), form.get("language", "sv"), form.get("role", ""),
+                            form.get("unit", ""))
+        except ValidationFailed as error:
+            return _invalid("web/admin/users.html", error, users=list_users(db_session(), _actor(), search),
+                            **context)
+        flash(_("User %(email)s created.", email=user.email))
+        return redirect(url_for("web.admin_user", user_id=user.id))
+    return render_template("web/admin/users.html", users=list_users(db_session(), _actor(), search), errors={},
+                           form={}, **context)
+
+
+def _user_page(user_id: int, errors=None, status: int = 200):
+    try:
+        user = get_user(db_session(), _actor(), user_id)
+    except NotFound:
+        abort(404)
+    return render_template("web/admin/user.html", user=user, roles=ROLES, tree=unit_tree(db_session()),
+                           errors=errors or {}, form=request.form if errors else {}), status
+
+
+@web_blueprint.get("/admin/users/<int:user_id>")
+@admin_page()
+def admin_user(user_id: int):
+    return _user_page(user_id)
+
+
+@web_blueprint.post("/admin/users/<int:user_id>/memberships")
+@admin_page()
+def admin_add_membership(user_id: int):
+    try:
+        add_membership(db_session(), _actor(), user_id, request.form.get("role", ""), request.form.get("unit", ""))
+    except NotFound:
+        abort(404)
+    except ValidationFailed as error:
+        return _user_page(user_id, _messages(error), 422)
+    flash(_("Role added."))
+    return redirect(url_for("web.admin_user", user_id=user_id))
+
+
+@web_blueprint.post("/admin/users/<int:user_id>/memberships/<int:membership_id>/remove")
+@admin_page()
+def admin_remove_membership(user_id: int, membership_id: int):
+    try:
+        remove_membership(db_session(), _actor(), user_id, membership_id)
+    except NotFound:
+        abort(404)
+    flash(_("Role removed."))
+    return redirect(url_for("web.admin_user", user_id=user_id))
+
+
+# ---- event types ------------------------------------------------------------------------------
+
+@web_blueprint.get("/admin/types")
+@admin_page()
+def admin_types():
+    return render_template("web/admin/types.html", types=list_types(db_session()), categories=CATEGORIES)
+
+
+def _type_spec(form) -> dict:
+    """The API's shape from the form; the fields come as JSON, checked by the service like the API's."""
+    spec = {"code": form.get("code", "").strip(), "category": form.get("category", ""),
+            "name": {"sv": form.get("name_sv", ""), "en": form.get("name_en", "")},
+            "help": {"sv": form.get("help_sv", ""), "en": form.get("help_en", "")},
+            **{flag: flag in form for flag in ("confidential", "allows_anonymous", "case_per_affected_pupil")}}
+    raw = form.get("fields", "").strip()
+    spec["fields"] = json.loads(raw) if raw else []
+    return spec
+
+
+@web_blueprint.route("/admin/types/new", methods=["GET", "POST"])
+@admin_page()
+def admin_new_type():
+    context = {"categories": CATEGORIES, "field_kinds": list(FieldKind),
+               "example": json.dumps(FIELD_EXAMPLE, ensure_ascii=False, indent=2)}
+    if request.method == "POST":
+        try:
+            spec = _type_spec(request.form)
+            if not isinstance(spec["fields"], list) or not all(isinstance(f, dict) for f in spec["fields"]):
+                raise ValueError
+        except ValueError:  # json.JSONDecodeError is one
+            return render_template("web/admin/type_new.html", form=request.form, errors={
+                "fields": [_("The fields are not a JSON list of objects.")]}, **context), 422
+        try:
+            incident_type = create_incident_type(db_session(), _actor(), spec)
+        except ValidationFailed as error:
+            return _invalid("web/admin/type_new.html", error, **context)
+        flash(_("Event type %(code)s added.", code=incident_type.code))
+        return redirect(url_for("web.admin_types"))
+    return render_template("web/admin/type_new.html", form={}, errors={}, **context)
+
+
+# ---- routing and deadline rules ---------------------------------------------------------------
+
+def _rule_spec(rule) -> dict:
+    """A deadline rule in the shape replace_rules takes (and PUT /api/v1/deadline-rules)."""
+    spec = {"code": rule.code, "name_sv": rule.name_sv, "name_en": rule.name_en,
+            "type": rule.incident_type.code if rule.incident_type else None}
+    for attribute in ("category", "only_serious", "start", "start_field", "start_milestone", "due_hours",
+                      "due_working_days", "met_by_milestone", "met_by_state", "escalate_after_hours", "active"):
+        value = getattr(rule, attribute)
+        spec[attribute] = str(value) if hasattr(value, "value") else value
+    return spec
+
+
+@web_blueprint.get("/admin/rules")
+@admin_page()
+def admin_rules():
+    return render_template("web/admin/rules.html", routing=list_routing_rules(db_session(), _actor()),
+                           deadlines=list_rules(db_session()), roles=ROLES, categories=CATEGORIES)
+
+
+@web_blueprint.route("/admin/deadline-rules", methods=["GET", "POST"])
+@admin_page()
+def admin_deadline_rules():
+    if request.method == "POST":
+        try:
+            specs = json.loads(request.form.get("rules", ""))
+            if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+                raise ValueError
+        except ValueError:
+            return render_template("web/admin/deadline_rules.html", text=request.form.get("rules", ""),
+                                   errors={"rules": [_("The rules are not a JSON list of objects.")]}), 422
+        try:
+            replace_rules(db_session(), _actor(), specs)
+        except ValidationFailed as error:
+            return render_template("web/admin/deadline_rules.html", text=request.form.get("rules", ""),
+                                   errors=_messages(error)), 422
+        flash(_("Deadline rules saved. Open cases are recomputed by the scheduler's next sweep."))
+        return redirect(url_for("web.admin_rules"))
+    text = json.dumps([_rule_spec(r) for r in list_rules(db_session())], ensure_ascii=False, indent=2)
+    return render_template("web/admin/deadline_rules.html", text=text, errors={})
+
+
+# ---- notifications, local mail, access log ----------------------------------------------------
+
+@web_blueprint.get("/admin/notifications")
+@admin_page(may=may_administer_notifications)
+def admin_notifications():
+    rows, next_cursor = failed_deliveries(db_session(), _actor(), cursor=request.args.get("cursor", type=int))
+    return render_template("web/admin/notifications.html", rows=rows, next_cursor=next_cursor)
+
+
+@web_blueprint.post("/admin/notifications/<int:notification_id>/resend")
+@admin_page(may=may_administer_notifications)
+def admin_resend(notification_id: int):
+    try:
+        resend(db_session(), _actor(), notification_id, datetime.now(timezone.utc))
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        flash(error.detail.render(_))
+        return redirect(url_for("web.admin_notifications"))
+    flash(_("The notification is queued to be sent again."))
+    return redirect(url_for("web.admin_notifications"))
+
+
+@web_blueprint.get("/admin/mail")
+@admin_page(may=may_read_local_mailbox)
+def admin_mail():
+    return render_template("web/admin/mail.html", messages=list_local_mail(state().settings, _actor()))
+
+
+@web_blueprint.get("/admin/mail/<name>")
+@admin_page(may=may_read_local_mailbox)
+def admin_mail_message(name: str):
+    try:
+        message = read_local_mail(state().settings, _actor(), name)
+    except NotFound:
+        abort(404)
+    return render_template("web/admin/mail_message.html", message=message)
+
+
+@web_blueprint.get("/admin/access-log")
+@admin_page(may=may_review_access_log)
+def admin_access_log():
+    query = AccessLogFilter(case_id=request.args.get("case_id", type=int),
+                            cursor=request.args.get("cursor", type=int))
+    try:
+        rows, next_cursor = list_access_log(db_session(), _actor(), query)
+    except Forbidden:
+        abort(403)
+    return render_template("web/admin/access_log.html", rows=rows, next_cursor=next_cursor, case_id=query.case_id)
