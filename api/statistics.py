@@ -49,6 +49,8 @@ class StatisticsQueryIn(Schema):
                           metadata={"description": "period: the tertial; ytd: 1 January to the tertial's end"})
     group_by = CommaList(GROUP_KEYS, load_default=(), metadata={"description": "comma-separated"})
     compare = CommaList(COMPARISONS, load_default=(), metadata={"description": "comma-separated"})
+    case_figures = fields.Boolean(load_default=True,
+                                  metadata={"description": "false: counts only (faster; no case figures)"})
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
@@ -70,9 +72,12 @@ counts are hidden until none can be worked out from the published ones and the f
 count is at least 1. Zeros are shown. Comparison periods are suppressed the same way, each on its own;
 a change is null when either count is hidden.
 
-Case figures are about the cases opened in the period: `share_closed` per row when rows count
-incidents, and for the total, each only where the row's count is shown and rests on at least threshold
-cases; `case_figures_not_yet_available` lists the figures not computed yet.
+Case figures are about the cases opened in the period, per row when rows count incidents and for the
+total: `share_closed` (rejected counts as not closed), `median_days_to_close` (of the closed ones),
+`share_overdue` (open with an obligation past due now) and `share_serious_reported_to_av` (of the
+serious cases, AML 3:3a, those with the milestone reported_to_av). Each is null unless the row's count is
+shown and the figure rests on at least threshold cases (closed ones for the median, serious ones for the
+AV share). `case_figures_not_yet_available` lists figures not computed yet (none at present).
 
 Who may: a token with statistics:read whose user holds analyst, handler, principal_org or
 safety_officer on `org_unit` or an ancestor. Any other unit – or an unknown one – is 404. Only
@@ -101,7 +106,8 @@ _COUNT = {"type": "object", "properties": {
     "count": {"type": "integer", "nullable": True}, "suppressed": {"type": "boolean"}}}
 _ROW = {"type": "object", "description": "the group's keys (codes), count, one object per comparison "
                                          "(count, suppressed, change, change_percent) and case figures",
-        "properties": {**_COUNT["properties"], "share_closed": {"type": "number", "nullable": True}},
+        "properties": {**_COUNT["properties"], **{name: {"type": "number", "nullable": True} for name in (
+            "share_closed", "median_days_to_close", "share_overdue", "share_serious_reported_to_av")}},
         "additionalProperties": True}
 _PERIOD = {"type": "object", "properties": {k: {"type": t} for k, t in (
     ("year", "integer"), ("tertial", "integer"), ("scope", "string"), ("first_day", "string"),

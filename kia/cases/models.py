@@ -53,8 +53,10 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_org_unit_id_state", "org_unit_id", "state"),
         Index("ix_cases_state_next_due_at", "state", "next_due_at"),
-        # Tertial statistics: the cases opened in a period by unit, type and state from the index alone.
-        Index("ix_cases_created_at_org_unit_id", "created_at", "org_unit_id", "incident_type_id", "state"),
+        # Tertial statistics: the cases opened in a period, by unit, type and state, with what the case
+        # figures read, from the index alone.
+        Index("ix_cases_created_at_org_unit_id", "created_at", "org_unit_id", "incident_type_id", "state",
+              "serious", "next_due_at", "closed_at", "id"),
         # The inbox: the open cases of a subtree's units by due time. Partial, as most cases are closed.
         Index("ix_cases_open_org_unit_id_next_due_at", "org_unit_id", "next_due_at",
               postgresql_where=OPEN_STATE_CLAUSE, sqlite_where=OPEN_STATE_CLAUSE),

@@ -3,6 +3,7 @@ published count through disclosure control. Only aggregates leave this module.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import literal, select, union_all
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kia.access import Actor
 from kia.access.statistics import may_read_statistics
+from kia.db import utcnow
 from kia.errors import N_, NotFound
 from kia.incidents.models import IncidentType
 from kia.orgs.models import OrgUnit
@@ -30,6 +32,7 @@ class StatisticsQuery:
     scope: Scope = Scope.PERIOD
     group_by: tuple[str, ...] = ()
     compare: tuple[str, ...] = ()
+    case_figures: bool = True  # False: counts only, one query less per period
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def suppressed_table(cells: dict[tuple, int], dimensions: int, threshold: int) -
 
 
 def tertial_statistics(session: Session, actor: Actor, query: StatisticsQuery, tz: ZoneInfo,
-                       threshold: int) -> Report:
+                       threshold: int, now: datetime | None = None) -> Report:
     actor.require_scope("statistics:read")
     measure = measure_for(query.group_by)
     root = readable_unit(session, actor, query.org_unit)
@@ -121,21 +124,23 @@ def tertial_statistics(session: Session, actor: Actor, query: StatisticsQuery, t
             values = sorted({k[index] for k in keys}, key=lambda v: str(codes[key].get(v, v)))
             subtotals[key] = [row(("margin", index, v), {key: codes[key].get(v, v)}) for v in values]
     total = row(TOTAL, {})
-    _attach_case_figures(session, selection, period, measure, threshold, rows, keys, total)
+    if query.case_figures:
+        _attach_case_figures(session, selection, period, measure, threshold, rows, keys, total, now or utcnow())
     labels = {key: {code: name for code, name in names[key].values()} for key in names}
-    return Report(root, period, comparisons, query.group_by, measure, threshold, rows, subtotals, total, labels)
+    return Report(root, period, comparisons, query.group_by, measure, threshold, rows, subtotals, total, labels,
+                  case_figures=tuple(CASE_FIGURES) if query.case_figures else ())
 
 
 def _compared(tertial: Tertial, name: str) -> Tertial:
     return tertial.previous() if name == "previous" else tertial.last_year()
 
 
-def _attach_case_figures(session, selection, period, measure, threshold, rows, keys, total) -> None:
+def _attach_case_figures(session, selection, period, measure, threshold, rows, keys, total, now) -> None:
     """Case figures per row when rows count incidents (cases carry the incident's type and unit), and
     for the whole table; each only where the row's count is shown and rests on `threshold` cases."""
     per_row = measure == Measure.INCIDENTS and rows
     by_key, overall = case_figures(session, selection if per_row else Selection(selection.root, ()),
-                                   period.start, period.end)
+                                   period.start, period.end, now)
     targets = [(total, overall)] + ([(r, by_key.get(k, {})) for r, k in zip(rows, keys)] if per_row else [])
     for row, figures in targets:
         for name in CASE_FIGURES:

@@ -51,7 +51,8 @@ def test_json_report(api, tree, t2_2026):
     assert (total["previous"]["change"], total["previous"]["change_percent"]) == (12, 100.0)
     assert total["share_closed"] == round(6 / 24, 3)
     assert body["labels"]["unit"] == {"GRU": "Grundskoleavdelningen", "GYM": "Gymnasieavdelningen"}
-    assert "median_days_to_close" in body["case_figures_not_yet_available"]
+    assert body["case_figures"] == ["share_closed", "median_days_to_close", "share_overdue",
+                                    "share_serious_reported_to_av"]
 
 
 def test_unsuppressed_rows_with_comparisons(api, tree, t2_2026):
@@ -139,7 +140,8 @@ def test_threshold_comes_from_the_settings(api, tree, settings, app, incidents):
     incidents.add("S1", datetime(2026, 5, 4, 10), n=3)
     app.extensions["kia"].settings = replace(settings, stats_suppression_threshold=3)
     body = api.as_roles(("analyst", "STHLM")).get(f"{URL}?year=2026&tertial=2&org_unit=UTBF").get_json()
-    assert body["total"] == {"count": 3, "suppressed": False, "share_closed": 0.0}
+    assert body["total"] == {"count": 3, "suppressed": False, "share_closed": 0.0, "median_days_to_close": None,
+                             "share_overdue": 0.0, "share_serious_reported_to_av": None}
 
 
 def test_documented_in_openapi(client):
@@ -147,3 +149,11 @@ def test_documented_in_openapi(client):
     operation = spec["paths"]["/statistics/tertial"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"year", "tertial", "org_unit", "group_by", "format"}
     assert "affected persons" in operation["description"]
+
+
+def test_case_figures_can_be_left_out(api, tree, t2_2026):
+    client = api.as_roles(("analyst", "STHLM"))
+    body = client.get(f"{URL}?{QUERY}&case_figures=false").get_json()
+    assert body["case_figures"] == [] and set(body["total"]) == {"count", "suppressed", "previous", "last_year"}
+    header = client.get(f"{URL}?{QUERY}&case_figures=false&format=csv").data.decode("utf-8-sig").splitlines()[0]
+    assert "share_closed" not in header

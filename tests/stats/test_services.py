@@ -104,7 +104,6 @@ def test_share_closed_per_row_and_in_total(db, analyst, incidents):
     assert {r.key["type"]: r.case_figures["share_closed"] for r in report.rows} == {
         "threat_violence": 1.0, "victimisation": 0.5}
     assert report.total.case_figures["share_closed"] == round(5 / 7, 3)
-    assert "median_days_to_close" in report.pending_case_figures
     # Below the threshold of cases the share is not published.
     thresholded = stats(db, analyst, threshold=4, group_by=["type"])
     assert {r.key["type"]: r.case_figures["share_closed"] for r in thresholded.rows} == {
@@ -181,3 +180,28 @@ def test_comparison_counts_are_suppressed_on_their_own(db, analyst, incidents):
     assert [(r.count.value, r.compared["last_year"].value) for r in (rows["S1"], rows["S2"])] == [(9, None), (8, None)]
     assert rows["S1"].compared["last_year"].suppressed and rows["S1"].change("last_year") is None
     assert (report.total.compared["last_year"].value, report.total.change("last_year")) == (9, 8)
+
+
+def test_median_days_to_close_overdue_and_reported_to_av(db, analyst, incidents):
+    now = datetime(2026, 9, 1, 12, tzinfo=TZ)
+    incidents.add("S1", datetime(2026, 5, 4, 10), n=3, states=("closed",), days_to_close=2)
+    incidents.add("S1", datetime(2026, 5, 4, 10), n=2, states=("closed",), days_to_close=10)
+    incidents.add("G1", datetime(2026, 5, 4, 10), n=2, states=("closed",), days_to_close=30, serious=True,
+                  reported_to_av=True)
+    incidents.add("G1", datetime(2026, 5, 4, 10), n=3, states=("investigating",), serious=True,
+                  due=datetime(2026, 8, 1, 12))                                  # overdue now
+    incidents.add("G1", datetime(2026, 5, 4, 10), n=1, states=("actions",), due=datetime(2026, 9, 30, 12))
+    report = tertial_statistics(db, analyst, StatisticsQuery(2026, 2, "UTBF", group_by=("unit",)), TZ, 1, now=now)
+    figures = {r.key["unit"]: r.case_figures for r in report.rows}
+    # GRU: closed after 2, 2, 2, 10, 10 days; GYM: 30, 30.
+    assert figures["GRU"] == {"share_closed": 1.0, "median_days_to_close": 2.0, "share_overdue": 0.0,
+                              "share_serious_reported_to_av": None}
+    assert figures["GYM"] == {"share_closed": round(2 / 6, 3), "median_days_to_close": 30.0,
+                              "share_overdue": 0.5, "share_serious_reported_to_av": round(2 / 5, 3)}
+    assert report.total.case_figures == {"share_closed": round(7 / 11, 3), "median_days_to_close": 10.0,
+                                         "share_overdue": round(3 / 11, 3),
+                                         "share_serious_reported_to_av": round(2 / 5, 3)}
+    # With the threshold at 5, GYM's 2 closed cases are too few for a median, its 5 serious enough.
+    strict = tertial_statistics(db, analyst, StatisticsQuery(2026, 2, "UTBF", group_by=("unit",)), TZ, 5, now=now)
+    gym = next(r for r in strict.rows if r.key["unit"] == "GYM").case_figures
+    assert (gym["median_days_to_close"], gym["share_serious_reported_to_av"]) == (None, 0.4)
