@@ -4,19 +4,24 @@ from __future__ import annotations
 import hmac
 import secrets
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from kia.app import db_session
+from kia.app import db_session, state
+from kia.auth.account import SignInGuard, set_language
 from kia.auth.passwords import hash_password, needs_rehash, verify_password
+from kia.db import utcnow
 from kia.orgs.services import user_by_email
 
 HERE = Path(__file__).parent
 web_blueprint = Blueprint("web", __name__, template_folder=str(HERE / "templates"),
                           static_folder=str(HERE / "static"), static_url_path="/static")
+# Endpoints that take files → their request size limit, raised before the CSRF check parses the form.
+UPLOAD_ENDPOINTS: dict[str, Callable[[], int]] = {}
 
 
 def csrf_token() -> str:
@@ -33,6 +38,8 @@ def _template_globals():
 @web_blueprint.before_request
 def _check_csrf():
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            request.max_content_length = UPLOAD_ENDPOINTS[request.endpoint]()
         sent = request.form.get("csrf_token", "")
         # Bytes: compare_digest raises TypeError (a 500) on a str with non-ASCII characters.
         if not sent or not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
@@ -60,15 +67,22 @@ def login():
     if request.method == "POST":
         email = request.form.get("email", "")
         password = request.form.get("password", "")
+        guard = SignInGuard(db_session(), state().settings.secret_key, request.remote_addr or "", email, utcnow())
+        guard.check()   # RateLimited: the 429 page, worded the same whether the e-mail address exists
         user = user_by_email(db_session(), email)
         # One message for unknown e-mail and wrong password: no user enumeration.
         if verify_password(user.password_hash if user else None, password) and user.active:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
                 db_session().commit()
+            chosen = session.get("language")   # picked on the sign-in page: kept, and remembered for the user
             session.clear()
             login_user(user)
+            if chosen:
+                session["language"] = chosen
+                set_language(db_session(), user, chosen)
             return redirect(_safe_next(request.args.get("next")))
+        guard.failed()
         error = _("Wrong e-mail address or password.")
     return render_template("web/login.html", error=error, email=request.form.get("email", "")), 401 if error else 200
 
@@ -89,3 +103,5 @@ def me():
 
 from web import statistics  # noqa: E402,F401 – the lägesbild views register on web_blueprint
 from web import admin  # noqa: E402,F401 – the admin pages
+from web import handling, inbox, notifications_page  # noqa: E402,F401 – the inbox, case and notification pages
+from web import reporting, account  # noqa: E402,F401 – reporting, own reports, password and language

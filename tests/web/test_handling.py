@@ -72,6 +72,13 @@ def test_inbox_filters_sort_and_empty_state(client, db, people, filing):
     fire.serious = True
     db.commit()
     assert rows(page(client, "/inbox?serious=1")) == [fire.number]
+    threat.next_due_at = utcnow() - timedelta(minutes=5)
+    db.commit()
+    html = page(client, "/inbox?overdue=1")
+    assert rows(html) == [threat.number] and html.count("Overdue</span>") == 1
+    fire.assignee_id = people.other_handler.user_id   # delegated away: no longer "mine"
+    db.commit()
+    assert rows(page(client, "/inbox?assigned=me")) == [threat.number]
 
     bad = client.get("/inbox?type=nonsense", headers=EN)
     assert bad.status_code == 400 and "Unknown event type: nonsense." in bad.get_data(as_text=True)
