@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,6 +46,10 @@ def current_actor() -> Actor | None:
 
 
 def select_language() -> str:
+    # The web UI's language switch is an explicit choice: it beats what the browser happens to send.
+    chosen = session.get("language") if current_actor() is None else None
+    if chosen in LANGUAGES:
+        return chosen
     header = request.accept_languages.best_match(LANGUAGES) if request.headers.get("Accept-Language") else None
     if header:
         return header

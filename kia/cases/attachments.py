@@ -19,6 +19,7 @@ from kia.cases.lookup import handled_case, visible_case
 from kia.cases.models import AccessLogEntry, Attachment, Case
 from kia.cases.timeline import record
 from kia.errors import N_, DomainError, FieldErrors, Msg, NotFound
+from kia.incidents.models import Incident
 
 CHUNK = 64 * 1024
 TEXT = "text/plain; charset=utf-8"
@@ -166,7 +167,22 @@ def add_attachment(session: Session, actor: Actor, store: AttachmentStore, case_
                    filename: str, max_bytes: int) -> Attachment:
     """Store an uploaded file on a case the actor handles. 413 over max_bytes, 422 for a type not allowed.
     A file stored before the commit fails stays: it is named by its content and reused by the next upload."""
-    case = handled_case(session, actor, case_id)
+    return _store_on(session, actor, store, handled_case(session, actor, case_id), stream, filename, max_bytes)
+
+
+def attach_to_own_report(session: Session, actor: Actor, store: AttachmentStore, incident_id: int,
+                         stream: BinaryIO, filename: str, max_bytes: int) -> Attachment:
+    """A reporter adds a file to the report they filed under their name (it goes on its first case): they do
+    not handle the case, but the photo of the damage or the threatening message is theirs to give."""
+    case = session.scalar(select(Case).join(Case.incident).where(
+        Case.incident_id == incident_id, Incident.reporter_id == actor.user_id).order_by(Case.id).limit(1))
+    if case is None:
+        raise NotFound(N_("No such incident."))
+    return _store_on(session, actor, store, case, stream, filename, max_bytes)
+
+
+def _store_on(session: Session, actor: Actor, store: AttachmentStore, case: Case, stream: BinaryIO,
+              filename: str, max_bytes: int) -> Attachment:
     tmp_path, sha256, size = store.receive(stream, max_bytes)
     errors = FieldErrors()
     content_type = detect_type(tmp_path) if size else None

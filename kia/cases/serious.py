@@ -15,7 +15,7 @@ from kia.cases.timeline import change_field
 from kia.db import utcnow
 from kia.deadlines.services import sync_obligations
 from kia.errors import N_, Conflict, FieldErrors, Msg
-from kia.incidents.models import Category, IncidentType
+from kia.incidents.models import Category, Incident, IncidentType
 from kia.routing.services import inform_on_serious
 
 # Question → its sub-kinds. A question without sub-kinds is answered true/false; one with sub-kinds by
@@ -91,3 +91,27 @@ def check_serious(session: Session, actor: Actor, case_id: int, answers: dict[st
     sync_obligations(session, case, tz, now)   # serious brings the report to Arbetsmiljöverket due
     session.commit()
     return case
+
+
+def check_at_filing(session: Session, actor: Actor, incident_id: int, answers: dict[str, Any], tz: ZoneInfo,
+                    now: datetime | None = None) -> list[Case]:
+    """The reporter's answers on the report form, once, on the cases of the report they just filed. A
+    reporter does not handle the case, yet AML 3:3a wants Arbetsmiljöverket told the same day, and the one
+    who saw the knife knows: a positive answer marks the cases serious at once. The handler corrects it with
+    check_serious (lifting the mark needs a reason), which is why a case already checked is left alone."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.reporter_id is None or incident.reporter_id != actor.user_id:
+        raise Conflict(Msg(N_("Only the reporter answers the checklist when filing.")))
+    errors = FieldErrors()
+    checked = _answers(answers, errors)
+    errors.raise_if_any()
+    now = now or utcnow()
+    cases = [c for c in incident.cases if check_applies(c.incident_type) and not c.serious_checklist]
+    for case in cases:
+        change_field(session, case, actor.user_id, "serious_checklist", checked, note="reporter")
+        if is_positive(checked) and not case.serious:
+            change_field(session, case, actor.user_id, "serious", True, note="reporter")
+            inform_on_serious(session, case, now, actor_id=actor.user_id)
+            sync_obligations(session, case, tz, now)
+    session.commit()
+    return cases

@@ -72,6 +72,15 @@ def active_type(session: Session, code: str) -> IncidentType | None:
     ).unique().one_or_none()
 
 
+def filing_units(session: Session, actor: Actor) -> list[OrgUnit]:
+    """The active units `actor` may file on: those under any unit where they hold a role, in tree order."""
+    paths = sorted({g.unit_path for g in actor.grants})
+    if not paths:
+        return []
+    return list(session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True), OrgUnit.id.in_(subtree_ids(paths)))
+                                .order_by(OrgUnit.path)))
+
+
 @dataclass
 class ValidatedReport:
     """A report that passed every rule, ready to be stored."""
