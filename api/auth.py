@@ -1,9 +1,10 @@
 """API authentication: a Bearer token (scopes narrow the owner's roles) or the web session."""
 from __future__ import annotations
 
+import hmac
 from functools import wraps
 
-from flask import abort, g, request
+from flask import abort, g, request, session
 from flask_login import current_user
 
 from kia.access import Actor
@@ -21,7 +22,23 @@ def authenticate() -> None:
             abort(401)
         g.actor = Actor.for_user(token.user, token.scope_set)
     elif current_user and current_user.is_authenticated:
+        _check_session_csrf()
         g.actor = Actor.for_user(current_user)
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _check_session_csrf() -> None:
+    """A browser session's cookie rides along with cross-site form posts (multipart, urlencoded), so such
+    writes must carry the session's CSRF token in X-CSRF-Token. A JSON body cannot be sent cross-site
+    without a CORS preflight, which KIA never grants, so JSON writes need no token."""
+    if request.method in SAFE_METHODS or request.is_json:
+        return
+    sent = request.headers.get("X-CSRF-Token", "").encode()
+    expected = session.get("csrf", "").encode()
+    if not expected or not hmac.compare_digest(sent, expected):
+        abort(403)
 
 
 def requires(scope: str | None = None):

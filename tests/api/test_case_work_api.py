@@ -270,3 +270,25 @@ def test_every_case_work_path_is_documented(client):
                  "/cases/{case_id}/links", "/cases/{case_id}/links/{other_id}", "/substitutes",
                  "/substitutes/{substitute_id}"):
         assert path in paths
+
+
+def test_a_web_session_needs_the_csrf_token_for_non_json_writes(client, db, make, tree):
+    """A cross-site form can post multipart with the session cookie; only the page's token makes it ours."""
+    from kia.incidents.services import file_incident
+    from tests.conftest import TZ
+    from tests.incidents.test_filing import threat
+
+    handler = make.user(("handler", "S1"))
+    incident, _ = file_incident(db, make.actor(("reporter", "S1")), threat(), TZ)
+    case_id = incident.cases[0].id
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = str(handler.id)
+        flask_session["_fresh"] = True
+        flask_session["csrf"] = "the-page-token"
+    upload = {"file": (io.BytesIO(b"plain text notes\n"), "notes.txt")}
+    url = f"/api/v1/cases/{case_id}/attachments"
+    assert client.post(url, data=upload, content_type="multipart/form-data").status_code == 403
+    upload = {"file": (io.BytesIO(b"plain text notes\n"), "notes.txt")}
+    response = client.post(url, data=upload, content_type="multipart/form-data",
+                           headers={"X-CSRF-Token": "the-page-token"})
+    assert response.status_code == 201, response.get_json()
