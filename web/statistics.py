@@ -17,7 +17,8 @@ from kia.orgs.models import OrgUnit
 from kia.stats.pdf import situation_pdf
 from kia.stats.periods import Tertial
 from kia.stats.situation import TREND_COLOURS, SituationPicture, situation_picture
-from web import web_blueprint
+from web import labels, web_blueprint
+from web.reporting import GENDERS
 
 
 
@@ -62,7 +63,12 @@ def _navigation():
 def situation():
     picture = _picture()
     return render_template("web/lagesbild.html", picture=picture, chart=trend_chart(picture),
-                           colours=TREND_COLOURS)
+                           colours=TREND_COLOURS, label=_person_label)
+
+
+def _person_label(code: str) -> str:
+    text = GENDERS.get(code) or labels.PERSON_CATEGORIES.get(code)
+    return _(text) if text else code
 
 
 @web_blueprint.get("/lagesbild.pdf")
@@ -70,7 +76,7 @@ def situation():
 def situation_printable():
     picture = _picture()
     filename = f"lagesbild-{picture.org_unit.code}-T{picture.tertial.number}-{picture.tertial.year}.pdf"
-    return Response(situation_pdf(picture, _), mimetype="application/pdf",
+    return Response(situation_pdf(picture, _, _person_label), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
@@ -78,7 +84,7 @@ def trend_chart(picture: SituationPicture, width: int = 640, height: int = 260) 
     """An SVG line chart of the most frequent types over the tertials; hidden counts leave a gap.
     The same figures are in the table beside it, which screen readers are pointed to."""
     trend = picture.trend
-    left, right, top, bottom = 44, 16, 12, 36
+    left, right, top, bottom = 44, 40, 12, 36  # room for the last tertial's label
     shown = trend.types[:len(TREND_COLOURS)]
     peak = max([c.value or 0 for code in shown for c in trend.counts[code]] + [1])
     step = (width - left - right) / max(len(trend.tertials) - 1, 1)
@@ -90,7 +96,7 @@ def trend_chart(picture: SituationPicture, width: int = 640, height: int = 260) 
         return top + (height - top - bottom) * (1 - value / peak)
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-labelledby="trend-title trend-desc" font-size="12" width="{width}" height="{height}">',
+             f'aria-labelledby="trend-title trend-desc" font-size="12" width="100%">',
              f'<title id="trend-title">{escape(_("Events by type, last six tertials"))}</title>',
              f'<desc id="trend-desc">{escape(_("The same figures are in the table below."))}</desc>']
     for tick in sorted({0, peak // 2, peak}):

@@ -29,9 +29,11 @@ def _n(count: Count) -> str:
     return ".." if count.suppressed else str(count.value)
 
 
-def situation_pdf(picture: SituationPicture, gettext: Callable[[str], str]) -> bytes:
+def situation_pdf(picture: SituationPicture, gettext: Callable[[str], str],
+                  label: Callable[[str], str] = str) -> bytes:
     """The same sections as the page: trend (chart and table), largest changes, serious events and
-    overdue obligations, affected persons by gender. `gettext` translates the headings."""
+    overdue obligations, affected persons by gender. `gettext` translates the headings, `label` the
+    codes of genders and person categories."""
     _ = gettext
     styles = getSampleStyleSheet()
     t = picture.tertial
@@ -55,7 +57,8 @@ def situation_pdf(picture: SituationPicture, gettext: Callable[[str], str]) -> b
                [_("Obligations overdue now"), _n(picture.overdue)]], style=TABLE_STYLE),
         Paragraph(_("Affected persons by gender"), styles["Heading2"]),
         Table([[_("Gender"), _("Category"), _("Persons")]]
-              + [[r.key["gender"], r.key["person_category"], _n(r.count)] for r in picture.by_gender.rows]
+              + [[label(r.key["gender"]), label(r.key["person_category"]), _n(r.count)]
+                 for r in picture.by_gender.rows]
               + [[_("All"), "", _n(picture.by_gender.total.count)]], style=TABLE_STYLE),
     ]
     buffer = io.BytesIO()

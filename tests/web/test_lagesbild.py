@@ -49,8 +49,8 @@ def test_page_shows_trend_chart_and_tables(client, make, tree, figures):
     assert '<th scope="row">GYM</th><td>6</td><td>20</td><td>-14</td>' in changes
     assert '<th scope="row">GRU</th><td>12</td><td>0</td><td>+12</td>' in changes
     gender = table(html, "Affected persons by gender and category, T2 2026")
-    assert '<th scope="row">female</th><td>staff</td><td>18</td>' in gender
-    assert '<th scope="row">male</th><td>staff</td><td>12</td>' in gender
+    assert '<th scope="row">Female</th><td>Staff</td><td>18</td>' in gender
+    assert '<th scope="row">Male</th><td>Staff</td><td>12</td>' in gender
 
 
 def test_pdf_is_a_pdf(client, make, tree, figures):
