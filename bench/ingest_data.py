@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import kia.models  # noqa: F401 – every mapped class, so relationships resolve
 from bench.ingest_app import metadata as bench_metadata
 from kia import migrate
 from kia.auth.tokens import create_token
-from kia.db import make_engine
+from kia.db import make_engine, recreate_postgres_database
 from kia.demo import DEMO_DOMAIN, DESCRIPTIONS, LOCATIONS, TYPE_WEIGHTS, build_demo_organisation
 from kia.incidents.models import FieldKind, IncidentType
 from kia.orgs.models import User
@@ -39,21 +38,11 @@ class FieldSpec:
     choices: tuple[str, ...]
 
 
-def recreate_database(url: str) -> None:
-    """Drop and create the bench's own database (never any other)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
-
-
 def prepare_database(url: str) -> tuple[list[Reporter], dict[str, list[FieldSpec]]]:
     """Migrate and seed as `kia db upgrade` does, build the demo organisation, give every unit's staff member
     a token, add the baseline's table.
     Returns the reporters and each active type's field definitions."""
-    recreate_database(url)
+    recreate_postgres_database(url)
     engine = make_engine(url)
     with engine.begin() as connection:
         migrate.upgrade(connection)

@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import kia.models  # noqa: E402,F401
 from kia import migrate  # noqa: E402
-from kia.db import make_engine, utcnow  # noqa: E402
+from kia.db import make_engine, recreate_postgres_database, utcnow  # noqa: E402
 from kia.deadlines.escalation import sweep  # noqa: E402
 from kia.seed import ensure_reference_data  # noqa: E402
 
@@ -32,11 +32,7 @@ UNITS_PER_DEPARTMENT, DEPARTMENTS = 60, 10
 
 
 def fresh_database():
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    admin.dispose()
+    recreate_postgres_database(f"{SERVER}/{DATABASE}")
     engine = make_engine(f"{SERVER}/{DATABASE}", pool_size=2)
     with engine.begin() as connection:
         migrate.upgrade(connection)

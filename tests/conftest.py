@@ -8,15 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import kia.models  # noqa: F401
 from kia import migrate
 from kia.app import create_app
 from kia.config import Settings
-from kia.db import make_engine
+from kia.db import make_engine, recreate_postgres_database
 from kia.seed import ensure_reference_data
 from tests.factories import ApiClient, Factory
 
@@ -26,12 +24,7 @@ POSTGRES_URL = os.environ.get("KIA_TEST_DATABASE_URL", "")
 
 def _fresh_postgres(url: str) -> str:
     """Drop and create the named test database, so each run starts from nothing."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+    recreate_postgres_database(url)
     return url
 
 
