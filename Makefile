@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install browser bench-ingest bench-sweep bench-tertial bench-inbox clean messages
+.PHONY: run test test-pg install browser bench-ingest bench-sweep bench-tertial bench-inbox bench-pages clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-tertial: $(STAMP)
 ## A safety officer's inbox over 200,000 cases on PostgreSQL (database kia_bench_inbox).
 bench-inbox: $(STAMP)
 	$(BIN)/python bench/inbox.py
+
+## Server time of the inbox and case pages over 200,000 cases on PostgreSQL (database kia_bench_pages).
+bench-pages: $(STAMP)
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
