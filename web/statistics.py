@@ -63,7 +63,7 @@ def _navigation():
 def situation():
     picture = _picture()
     return render_template("web/lagesbild.html", picture=picture, chart=trend_chart(picture),
-                           colours=TREND_COLOURS, label=_person_label)
+                           colours=TREND_COLOURS, person_label=_person_label)
 
 
 def _person_label(code: str) -> str:
