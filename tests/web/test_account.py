@@ -1,6 +1,8 @@
 """One's own account on the web: password change, the language switch, and the limits on failed sign-ins."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kia.auth.account import FAILURES_PER_ACCOUNT, FAILURES_PER_CLIENT
@@ -80,8 +82,10 @@ def test_failed_sign_ins_are_limited_per_account_the_same_whether_the_email_exis
         sign_in(other, "ingen@skola.stockholm.se", "fel-lösenord-123")
     unknown = sign_in(other, "ingen@skola.stockholm.se", PASSWORD, **{"Accept-Language": "en"})
     assert unknown.status_code == 429
-    assert unknown.get_data(as_text=True).replace("ingen@skola.stockholm.se", "") == \
-        limited.get_data(as_text=True).replace(staff.email, "").replace(csrf_token(client), csrf_token(other))
+    # The same page but for the session's token and the minutes left (a window may end between the two).
+    def normalised(response, session_client) -> str:
+        return re.sub(r"\d+", "N", response.get_data(as_text=True).replace(csrf_token(session_client), "CSRF"))
+    assert normalised(unknown, other) == normalised(limited, client)
 
 
 def test_another_client_may_still_sign_in_to_a_limited_account(client, app, staff):
