@@ -63,11 +63,13 @@ def read_case(session: Session, actor: Actor, case_id: int) -> CaseView:
 def related_cases(session: Session, actor: Actor, case: Case) -> list[RelatedCase]:
     """The other cases of the same incident and the manually linked ones – only those `actor` may read
     (a threat case must not reveal the pupil's kränkning case of the same fight to a skyddsombud)."""
-    linked_ids = select(CaseLink.linked_case_id).where(CaseLink.case_id == case.id).union(
+    # The candidates' ids as one UNION, not `incident_id = … OR id IN (…)`: PostgreSQL cannot use an index
+    # for that OR and walked every case (40 ms at 200,000 cases); this is a few index lookups.
+    candidate_ids = select(Case.id).where(Case.incident_id == case.incident_id).union(
+        select(CaseLink.linked_case_id).where(CaseLink.case_id == case.id),
         select(CaseLink.case_id).where(CaseLink.linked_case_id == case.id))
     rows = session.scalars(select(Case).where(
-        Case.id != case.id, case_visibility(actor),
-        or_(Case.incident_id == case.incident_id, Case.id.in_(linked_ids)),
+        Case.id != case.id, case_visibility(actor), Case.id.in_(candidate_ids),
     ).order_by(Case.id)).all()
     return [RelatedCase(c, "same_incident" if c.incident_id == case.incident_id else "linked") for c in rows]
 
