@@ -46,7 +46,10 @@ TIMELINE = {
     "state_changed": N_("State changed"), "field_changed": N_("Changed"), "milestone_recorded": N_("Milestone recorded"),
     "action_added": N_("Action added"), "action_updated": N_("Action changed"), "comment_added": N_("Comment written"),
     "attachment_added": N_("File attached"), "delegated": N_("Delegated"), "linked": N_("Linked"),
-    "unlinked": N_("Link removed"), "created": N_("Case opened"), "created_from": N_("Opened from another case"),
-    "related_case_added": N_("Related case added"),
+    "unlinked": N_("Link removed"), "case_created": N_("Case opened"), "created_from": N_("Opened from another case"),
+    "related_case_added": N_("Related case added"), "assigned": N_("Assigned to a handler"),
+    "assigned_to_substitute": N_("Assigned to the substitute"), "informed": N_("Informed"),
+    "reporter_message": N_("Message from the reporter"), "message_to_reporter": N_("Message to the reporter"),
+    "escalation": N_("Deadline step"),
 }
 SORTS = {"due": N_("Due time"), "-reported": N_("Newest"), "number": N_("Number")}
