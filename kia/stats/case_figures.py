@@ -1,18 +1,19 @@
 """Figures on the cases opened in the period. Each figure is one definition, registered below: a
-share (additive counts, all from one GROUP BY, so a total is the sum of its rows) or a median (from a
-histogram per group, which adds up too)."""
+share (additive counts, all from one GROUP BY, so a total is the sum of its rows) or a median
+(percentile_cont on PostgreSQL; on SQLite from a histogram per group, which adds up to the total's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import ColumnElement, Integer, and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, and_, case, func, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
+from kia.db import is_postgresql
 from kia.stats.aggregate import Selection, grouped, plain
 
 OPEN_STATES = [s for s in CaseState if s not in (CaseState.CLOSED, CaseState.REJECTED)]
@@ -102,11 +103,35 @@ def case_figures(session: Session, selection: Selection, start: datetime, end: d
             part, whole = values[2 * index], values[2 * index + 1]
             figures[name] = CaseFigure(round(part / whole, 3) if whole else None, whole)
     for name, median in ((n, f) for n, f in CASE_FIGURES.items() if isinstance(f, Median)):
-        histograms = _histograms(session, selection, start, end, median)
-        for key, histogram in histograms.items():
-            by_key.setdefault(key, {})[name] = _median(histogram)
-        total[name] = _median(_merged(histograms.values()))
+        per_key, total[name] = (_medians_in_database if is_postgresql(session) else _medians_from_histograms)(
+            session, selection, start, end, median)
+        for key, figure in per_key.items():
+            by_key.setdefault(key, {})[name] = figure
     return by_key, total
+
+
+def _medians_in_database(session, selection, start, end, median: Median):
+    """PostgreSQL: percentile_cont per group and, in the same statement, overall (GROUPING SETS);
+    the overall row is the one whose keys are NULL, which no group's keys ever are."""
+    value = func.percentile_cont(0.5).within_group(median.value())
+    statement = grouped(selection, start, end, value, func.count(), over_cases=True).where(median.applies())
+    keys = list(statement.selected_columns)[:len(selection.keys)]
+    statement = statement.group_by(None).group_by(func.grouping_sets(tuple_(*keys), tuple_()))
+    width, per_key, total = len(keys), {}, CaseFigure(None, 0)
+    for row in session.execute(statement):
+        figure = CaseFigure(None if row[width] is None else float(row[width]), row[width + 1])
+        if width and row[0] is not None:
+            per_key[tuple(plain(v) for v in row[:width])] = figure
+        else:
+            total = figure
+    return per_key, total
+
+
+def _medians_from_histograms(session, selection, start, end, median: Median):
+    """SQLite has no percentile: a histogram per group (value → cases), counted by the database."""
+    histograms = _histograms(session, selection, start, end, median)
+    return ({key: _median(histogram) for key, histogram in histograms.items()},
+            _median(_merged(histograms.values())))
 
 
 def _histograms(session, selection, start, end, median: Median) -> dict[tuple, dict[int, int]]:
