@@ -7,6 +7,7 @@ from typing import Callable
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from api.case_work import MULTIPART_OVERHEAD, attachment_response, store
 from api.cases import present_case_view, present_timeline
@@ -14,7 +15,7 @@ from kia.access import Actor, may_complete_action, may_see_personal_data
 from kia.app import db_session, state
 from kia.cases.attachments import add_attachment, list_attachments, open_attachment
 from kia.cases.milestones import MilestoneInput, record_milestone, update_case
-from kia.cases.models import ActionStatus, MilestoneKind
+from kia.cases.models import ActionStatus, Case, MilestoneKind
 from kia.cases.serious import CHECKLIST, check_applies, check_serious
 from kia.cases.services import assignable_users, case_timeline, read_case, reveal_personal_number
 from kia.cases.work import ActionInput, add_action, add_comment, delegate_case, list_comments, update_action
@@ -23,6 +24,7 @@ from kia.db import utcnow
 from kia.deadlines.admin import case_obligations
 from kia.deadlines.models import ObligationStatus
 from kia.errors import N_, DomainError, FieldErrors, NotFound, ValidationFailed
+from kia.feedback.services import handler_thread, write_to_reporter
 from web import UPLOAD_ENDPOINTS, web_blueprint
 from web.case_views import field_messages, message_of
 
@@ -57,8 +59,17 @@ def _render_case(case_id: int, status: int = 200, form: str | None = None, error
         answers=_checklist_answers() if form == "serious" else case.serious_checklist,
         assignable=assignable_users(session, case) if handles_open else [],
         planned_actions=any(a.status == ActionStatus.PLANNED for a in case.actions),
+        thread=_reporter_thread(session, actor, view),
         failed=form, errors=errors or {}, values=request.form if form else {}, message=message,
     ), status
+
+
+def _reporter_thread(session, actor: Actor, view):
+    """The messages with an anonymous reporter who holds a follow-up code, for those who handle the case."""
+    if not (view.may_handle and view.case.incident.anonymous):
+        return None
+    thread = handler_thread(session, actor, view.case.incident_id)
+    return thread if thread.anonymous_followup else None
 
 
 def _attempt(case_id: int, form: str, anchor: str, change: Callable[[], object], done: str):
@@ -177,6 +188,18 @@ def case_comment(case_id: int):
     body = request.form.get("body", "")
     return _attempt(case_id, "comment", "comments", lambda: add_comment(db_session(), _actor(), case_id, body),
                     _("The comment is added."))
+
+
+@web_blueprint.post("/cases/<int:case_id>/messages")
+@login_required
+def case_message(case_id: int):
+    body = request.form.get("body", "")
+    incident_id = db_session().scalar(select(Case.incident_id).where(Case.id == case_id))
+    if incident_id is None:
+        abort(404)
+    return _attempt(case_id, "message", "messages",
+                    lambda: write_to_reporter(db_session(), _actor(), incident_id, body),
+                    _("The message is sent to the reporter."))
 
 
 @web_blueprint.post("/cases/<int:case_id>/delegate")

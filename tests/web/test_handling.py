@@ -221,3 +221,36 @@ def test_posts_need_the_csrf_token(client, people, filing):
 @pytest.mark.parametrize("url", ["/inbox", "/cases/1"])
 def test_pages_need_sign_in(client, url):
     assert client.get(url).status_code == 302
+
+
+def test_the_handler_answers_the_anonymous_reporter_on_the_case_page(client, db, people, settings):
+    from kia.feedback.limits import ClientGuard
+    from kia.feedback.services import file_anonymous_report, followup
+    from kia.incidents.services import IncidentInput
+    from tests.conftest import TZ
+
+    guard = ClientGuard(db, settings, "198.51.100.23", now=utcnow())
+    receipt = file_anonymous_report(db, IncidentInput(
+        type="risk_observation", org_unit="S1", occurred_at=utcnow() - timedelta(hours=2),
+        description="Trasig belysning i trapphuset.", fields={"risk": "Mörkt i trappan"}), TZ, guard)
+    from kia.cases.models import Case
+
+    case_id = db.scalar(select(Case.id).where(Case.number == receipt.cases[0].number))
+    sign_in(client, people.handler)
+    html = page(client, f"/cases/{case_id}")
+    assert "Messages with the anonymous reporter" in html
+    response = post(client, f"/cases/{case_id}/messages", {"body": "Tack, vaktmästaren lagar den i dag."})
+    assert response.status_code == 302
+    assert "Tack, vaktmästaren lagar den i dag." in page(client, f"/cases/{case_id}")
+    thread = followup(db, receipt.follow_up_code, guard).messages
+    assert [(m.body, m.from_reporter) for m in thread] == [("Tack, vaktmästaren lagar den i dag.", False)]
+    # An empty message is refused at the field, and a colleague on another school gets a 404.
+    assert post(client, f"/cases/{case_id}/messages", {"body": " "}).status_code == 422
+    sign_in(client, people.other_handler)
+    assert post(client, f"/cases/{case_id}/messages", {"body": "Hej"}).status_code == 404
+
+
+def test_a_named_report_has_no_reporter_thread(client, db, people, filing):
+    case = filing.threat()
+    sign_in(client, people.handler)
+    assert "Messages with the anonymous reporter" not in page(client, f"/cases/{case.id}")
