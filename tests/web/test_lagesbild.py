@@ -1,6 +1,8 @@
 """The lägesbild page and PDF: signed-in only, the API's access rules, the same suppressed figures."""
 from __future__ import annotations
 
+import re
+
 from datetime import datetime
 
 import pytest
@@ -89,3 +91,13 @@ def test_navigation_links_the_page_for_statistics_roles_only(client, make, tree)
     assert "/lagesbild" not in client.get("/me").get_data(as_text=True)
     sign_in(client, make.user(("handler", "S1")))
     assert "/lagesbild" in client.get("/me").get_data(as_text=True)
+
+
+def test_the_page_offers_the_same_figures_as_csv_and_xlsx(client, make, tree, figures):
+    sign_in(client, make.user(("safety_officer", "UTBF")))
+    html = client.get(PAGE, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    links = re.findall(r'href="(/api/v1/statistics/tertial\?[^"]+)" download', html)
+    assert len(links) == 2
+    for link, mimetype in zip(sorted(links), ("text/csv", "application/vnd.openxmlformats")):
+        response = client.get(link.replace("&amp;", "&"))   # the web session reads the API too
+        assert response.status_code == 200 and response.mimetype.startswith(mimetype), response.get_data()[:200]
