@@ -1,9 +1,9 @@
 """marshmallow schemas of reporter feedback: own reports, anonymous filing and follow-up, the message thread."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields
+from marshmallow import RAISE, Schema, fields
 
-from api.schemas import IncidentIn, LocalDateTime, Localised, ReporterOut, between
+from api.schemas import IncidentIn, LocalDateTime, Localised, PageQuery, ReporterOut
 
 
 class PublicIncidentIn(IncidentIn):
@@ -20,12 +20,8 @@ class MessageIn(Schema):
     body = fields.String(required=True, metadata={"description": "at most 5,000 characters"})
 
 
-class MyIncidentQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    cursor = fields.String()
-    limit = fields.Integer(load_default=50, validate=between(1, 200))
+class MyIncidentQuery(PageQuery):
+    """One's own reports, a page at a time."""
 
 
 class CaseStatusOut(Schema):

@@ -84,17 +84,22 @@ class IncidentIn(Schema):
         return IncidentInput(**data)
 
 
-class IncidentQuery(Schema):
+class PageQuery(Schema):
+    """A paged list's query: the previous page's next_cursor and a page size; unknown parameters ignored."""
+
     class Meta:
         unknown = EXCLUDE
 
+    cursor = fields.String()
+    limit = fields.Integer(load_default=50, validate=between(1, 200))
+
+
+class IncidentQuery(PageQuery):
     type = fields.String()
     org_unit = fields.String(metadata={"description": "org unit code; includes its whole subtree"})
     from_ = fields.DateTime(data_key="from", attribute="occurred_from",
                             metadata={"description": "occurred at or after"})
     to = fields.DateTime(attribute="occurred_to", metadata={"description": "occurred before"})
-    cursor = fields.String()
-    limit = fields.Integer(load_default=50, validate=between(1, 200))
 
 
 class FieldDefinitionIn(Schema):
