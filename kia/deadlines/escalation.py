@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from kia.cases.models import Case, TimelineEntry
 from kia.deadlines.models import Escalation, EscalationStep, Obligation, ObligationStatus
-from kia.orgs.models import Membership, OrgUnit, Role, User
+from kia.orgs.models import OrgUnit, Role
 from kia.outbox.models import NotificationKind
 from kia.outbox.services import Audience, case_payload, insert_rows, notification_rows
+from kia.routing.services import nearest_holders_for_units
 
 LADDER = [EscalationStep.REMINDER, EscalationStep.DUE, EscalationStep.ESCALATED]
 REMINDER_AT_LEAST_BEFORE = timedelta(hours=2)
@@ -66,29 +67,15 @@ class _Recipients:
         self.nearest_by_unit: dict[int, dict[Role, list[int]]] = {}
 
     def prime(self, units: list[OrgUnit]) -> None:
-        missing = {u.id: u for u in units if u is not None and u.id not in self.nearest_by_unit}
-        if not missing:
-            return
-        ancestor_ids = {a for u in missing.values() for a in u.ancestor_ids}
-        rows = self.session.execute(
-            select(Membership.org_unit_id, Membership.role, Membership.user_id)
-            .join(User, User.id == Membership.user_id)
-            .where(Membership.role.in_(self.ROLES), Membership.org_unit_id.in_(ancestor_ids), User.active.is_(True))
-            .order_by(Membership.id)).all()
-        on_unit: dict[tuple[int, Role], list[int]] = {}
-        for unit_id, role, user_id in rows:
-            on_unit.setdefault((unit_id, role), []).append(user_id)
-        for unit in missing.values():
-            # Nearest first: the unit itself, then its ancestors upwards (as routing does it).
-            self.nearest_by_unit[unit.id] = {
-                role: next((on_unit[(a, role)] for a in reversed(unit.ancestor_ids) if (a, role) in on_unit), [])
-                for role in self.ROLES}
+        missing = list({u.id: u for u in units if u is not None and u.id not in self.nearest_by_unit}.values())
+        if missing:
+            self.nearest_by_unit.update(nearest_holders_for_units(self.session, missing, set(self.ROLES)))
 
     def nearest(self, unit: OrgUnit | None, role: Role) -> list[int]:
         if unit is None:
             return []
         self.prime([unit])
-        return self.nearest_by_unit[unit.id][role]
+        return self.nearest_by_unit[unit.id].get(role, [])
 
     def handler(self, case: Case) -> list[int]:
         return [case.assignee_id] if case.assignee_id else self.nearest(case.org_unit, Role.HANDLER)

@@ -14,26 +14,34 @@ from kia.orgs.models import Membership, OrgUnit, Role, User
 from kia.routing.models import RoutingPurpose, RoutingRule, Substitute
 
 
-def nearest_holders_by_role(session: Session, unit: OrgUnit, roles: set[Role]) -> dict[Role, list[int]]:
-    """For each role, the active users holding it on the unit nearest to `unit` (itself first, then its
-    ancestors) where anyone holds it; oldest membership first, so the choice of one is deterministic."""
-    if not roles:
-        return {}
+def nearest_holders_for_units(session: Session, units: list[OrgUnit],
+                              roles: set[Role]) -> dict[int, dict[Role, list[int]]]:
+    """For each unit (by id) and role, the active users holding the role on the unit nearest to it (itself
+    first, then its ancestors upwards) where anyone holds it; oldest membership first, so the choice of one
+    is deterministic. One query for all the units, so a sweep over many cases looks them up at once."""
+    if not roles or not units:
+        return {unit.id: {} for unit in units}
+    ancestor_ids = {a for unit in units for a in unit.ancestor_ids}
     rows = session.execute(
-        select(Membership.role, Membership.user_id, OrgUnit.path)
-        .join(OrgUnit, OrgUnit.id == Membership.org_unit_id)
+        select(Membership.org_unit_id, Membership.role, Membership.user_id)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.role.in_(roles), Membership.org_unit_id.in_(unit.ancestor_ids), User.active.is_(True))
+        .where(Membership.role.in_(roles), Membership.org_unit_id.in_(ancestor_ids), User.active.is_(True))
         .order_by(Membership.id)
     ).all()
-    deepest: dict[Role, int] = {}
-    for role, _, path in rows:
-        deepest[role] = max(deepest.get(role, 0), len(path))
-    holders: dict[Role, list[int]] = {}
-    for role, user_id, path in rows:
-        if len(path) == deepest[role] and user_id not in holders.setdefault(role, []):
-            holders[role].append(user_id)
-    return holders
+    on_unit: dict[tuple[int, Role], list[int]] = {}
+    for unit_id, role, user_id in rows:
+        on_unit.setdefault((unit_id, role), []).append(user_id)
+    result: dict[int, dict[Role, list[int]]] = {}
+    for unit in units:
+        nearest = {role: next((on_unit[(a, role)] for a in reversed(unit.ancestor_ids) if (a, role) in on_unit), [])
+                   for role in roles}
+        result[unit.id] = {role: holders for role, holders in nearest.items() if holders}
+    return result
+
+
+def nearest_holders_by_role(session: Session, unit: OrgUnit, roles: set[Role]) -> dict[Role, list[int]]:
+    """For each role, the nearest active holders on `unit` or above (see nearest_holders_for_units)."""
+    return nearest_holders_for_units(session, [unit], roles)[unit.id]
 
 
 def nearest_holders(session: Session, unit: OrgUnit, role: Role) -> list[int]:
