@@ -32,9 +32,14 @@ class RoutingRule(Base):
     priority: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The admin who last added or changed the rule, and when; None for the defaults the system seeded.
+    # Rules decide who sees a case, so a change must be traceable to a person.
+    changed_at: Mapped[datetime | None]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     incident_type: Mapped[IncidentType | None] = relationship()
     org_unit: Mapped[OrgUnit | None] = relationship()
+    changed_by: Mapped[User | None] = relationship()
 
 
 class Substitute(Base):

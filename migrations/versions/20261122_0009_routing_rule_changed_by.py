@@ -1,0 +1,29 @@
+"""routing rule changed by: who last added or changed a routing rule, and when
+
+Revision ID: routing_rule_changed_by
+Revises: inbox_page_index
+Create Date: 2026-11-22 07:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+import kia.db
+
+revision = 'routing_rule_changed_by'
+down_revision = 'inbox_page_index'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Null for the rules already there: the defaults the system seeded, changed by nobody yet.
+    with op.batch_alter_table('routing_rules') as batch:
+        batch.add_column(sa.Column('changed_at', kia.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('changed_by_id', sa.Integer(), nullable=True))
+        batch.create_foreign_key(batch.f('fk_routing_rules_changed_by_id_users'), 'users', ['changed_by_id'], ['id'])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('routing_rules') as batch:
+        batch.drop_constraint(batch.f('fk_routing_rules_changed_by_id_users'), type_='foreignkey')
+        batch.drop_column('changed_by_id')
+        batch.drop_column('changed_at')
