@@ -148,9 +148,13 @@ TAKES_ON_CASES = {Role.REPORTER, Role.HANDLER, Role.SAFETY_REP, Role.SAFETY_OFFI
 TAKES_ON_CONFIDENTIAL_CASES = {Role.REPORTER, Role.HANDLER, Role.PRINCIPAL_ORG}
 
 
+def roles_taking_on(incident_type) -> set[Role]:
+    """The roles that can be given cases of this type (also by a routing rule)."""
+    return TAKES_ON_CONFIDENTIAL_CASES if incident_type.confidential else TAKES_ON_CASES
+
+
 def may_take_on(candidate: Actor, case) -> bool:
-    roles = TAKES_ON_CONFIDENTIAL_CASES if case.incident_type.confidential else TAKES_ON_CASES
-    return candidate.holds_role_over(case.org_unit, roles)
+    return candidate.holds_role_over(case.org_unit, roles_taking_on(case.incident_type))
 
 
 def may_complete_action(actor: Actor, case, action) -> bool:
@@ -187,10 +191,10 @@ def access_log_visibility(actor: Actor) -> ColumnElement[bool]:
 # ---- notifications ----------------------------------------------------------------------------
 
 def own_notifications(actor: Actor) -> ColumnElement[bool]:
-    """The in-app notifications a user reads and marks read: their own only."""
+    """The notifications a user reads in the app and marks read: their own only."""
     from kia.outbox.models import Channel, Notification
 
-    return (Notification.user_id == actor.user_id) & (Notification.channel == Channel.IN_APP)
+    return (Notification.user_id == actor.user_id) & (Notification.channel == Channel.EMAIL)
 
 
 def may_administer_notifications(actor: Actor) -> bool:

@@ -10,8 +10,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from kia.access import (
-    HANDLES_INCIDENTS, TAKES_ON_CASES, TAKES_ON_CONFIDENTIAL_CASES, Actor, access_log_visibility, case_visibility,
-    is_sensitive_case, may_handle_case, may_review_access_log, may_see_personal_data, subtree_ids,
+    HANDLES_INCIDENTS, Actor, access_log_visibility, case_visibility, is_sensitive_case, may_handle_case,
+    may_review_access_log, may_see_personal_data, roles_taking_on, subtree_ids,
 )
 from kia.cases.lookup import visible_case
 from kia.cases.models import OPEN_STATES, AccessLogEntry, Case, CaseLink, CaseState, CaseWatcher, TimelineEntry
@@ -105,7 +105,7 @@ def reveal_personal_number(session: Session, actor: Actor, case_id: int, person_
 def assignable_users(session: Session, case: Case, limit: int = 500) -> list[User]:
     """Who can be given work on the case (händelseansvarig, an action): roles held on its unit or above,
     the same rule as kia.access.may_take_on, as a query."""
-    roles = TAKES_ON_CONFIDENTIAL_CASES if case.incident_type.confidential else TAKES_ON_CASES
+    roles = roles_taking_on(case.incident_type)
     unit_ids = [int(part) for part in case.org_unit.path.strip("/").split("/")]   # "/1/4/17/": the unit and its ancestors
     held = select(Membership.user_id).where(Membership.org_unit_id.in_(unit_ids), Membership.role.in_(roles))
     return list(session.scalars(select(User).where(User.id.in_(held), User.active.is_(True))

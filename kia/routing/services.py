@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kia.access import HANDLES_CASES, Actor
+from kia.access import HANDLES_CASES, Actor, roles_taking_on
 from kia.cases.models import Case, CaseWatcher
 from kia.cases.timeline import record
 from kia.orgs.models import Membership, OrgUnit, Role, User
@@ -99,8 +99,11 @@ def route_case(session: Session, case: Case, now: datetime) -> None:
     Routing is the system's doing: its timeline entries have no actor."""
     applicable = [r for r in matching_rules(session, case) if case.serious or not r.only_serious]
     holders = nearest_holders_by_role(session, case.org_unit, {r.role for r in applicable})
+    # A rule for a category or for any type may name a role that must not have this case (a säkerhets-
+    # samordnare never gets a kränkning case): such a rule is passed over, as if nobody held the role.
+    takes_on = roles_taking_on(case.incident_type)
     handler_id = next((holders[r.role][0] for r in applicable
-                       if r.purpose == RoutingPurpose.HANDLE and holders.get(r.role)), None)
+                       if r.purpose == RoutingPurpose.HANDLE and r.role in takes_on and holders.get(r.role)), None)
     if handler_id is not None:
         substitute_id = _stand_in(session, case, handler_id, now)
         if substitute_id is not None:
