@@ -7,7 +7,9 @@ from flask import Blueprint, request
 from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from api import case_work, cases, deadlines, feedback, incidents, notifications, openapi, public, reference, statistics
+from api import (
+    case_work, cases, deadlines, feedback, incidents, notifications, openapi, public, reference, routing, statistics,
+)
 from api.auth import authenticate
 from api.problems import QueryProblem, domain_problem, http_problem, query_problem, schema_problem
 from kia.errors import DomainError
@@ -58,7 +60,7 @@ def _unrouted_api_paths(setup_state):
     setup_state.app.register_error_handler(HTTPException, handle)
 
 
-for module in (incidents, reference, statistics, feedback, public, cases, case_work, deadlines, notifications):
+for module in (incidents, reference, statistics, feedback, public, cases, case_work, deadlines, routing, notifications):
     v1.register_blueprint(module.bp)
 api_blueprint.register_blueprint(v1)
 api_blueprint.register_blueprint(openapi.bp)

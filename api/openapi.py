@@ -46,8 +46,10 @@ def problems(*codes: int) -> dict:
 
 
 def api_modules():
-    from api import case_work, cases, deadlines, feedback, incidents, notifications, public, reference, statistics
-    return (reference, incidents, statistics, feedback, public, cases, case_work, deadlines, notifications)
+    from api import (
+        case_work, cases, deadlines, feedback, incidents, notifications, public, reference, routing, statistics,
+    )
+    return (reference, incidents, statistics, feedback, public, cases, case_work, deadlines, routing, notifications)
 
 
 @lru_cache(maxsize=1)
