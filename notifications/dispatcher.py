@@ -5,7 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kia.config import Settings
@@ -23,7 +23,6 @@ BACKOFF_CAP = timedelta(hours=4)
 @dataclass
 class DispatchStats:
     sent: int = 0       # e-mails and webhooks delivered
-    in_app: int = 0     # in-app rows marked delivered
     retried: int = 0    # failed this time, tried again later
     failed: int = 0     # given up on: an admin can send them again
 
@@ -53,19 +52,10 @@ def record_failure(row: Notification, error: Exception, settings: Settings, now:
     return False
 
 
-def _mark_in_app_delivered(session: Session, now: datetime) -> int:
-    # An in-app notification is delivered by existing; what matters to its reader is read_at.
-    result = session.execute(update(Notification).where(
-        Notification.channel == Channel.IN_APP, Notification.status == DeliveryStatus.PENDING,
-        Notification.next_attempt_at <= now).values(status=DeliveryStatus.SENT, sent_at=now))
-    session.commit()
-    return result.rowcount
-
-
 def _claim_next(session: Session, now: datetime) -> Notification | None:
     query = (select(Notification)
              .where(Notification.status == DeliveryStatus.PENDING, Notification.digest.is_(False),
-                    Notification.channel != Channel.IN_APP, Notification.next_attempt_at <= now)
+                    Notification.next_attempt_at <= now)
              .order_by(Notification.next_attempt_at, Notification.id).limit(1))
     if is_postgresql(session):
         # Rows another dispatcher holds are skipped, not waited for. On SQLite, BEGIN IMMEDIATE
@@ -90,14 +80,13 @@ def _deliver(session: Session, row: Notification, mailer: SmtpMailer | FolderMai
 
 def dispatch(session_factory: sessionmaker[Session], settings: Settings, now: datetime | None = None,
              batch: int = 100) -> DispatchStats:
-    """Deliver up to `batch` due e-mail and webhook rows (and every due in-app row); returns what happened.
+    """Deliver up to `batch` due e-mail and webhook rows; returns what happened.
     Two dispatchers never send one row; an SMTP outage or a crash loses nothing (the row stays pending)."""
     now = now or utcnow()
     stats = DispatchStats()
     mailer = mailer_for(settings)
     try:
         with session_factory() as session:
-            stats.in_app = _mark_in_app_delivered(session, now)
             for _ in range(batch):
                 row = _claim_next(session, now)
                 if row is None:

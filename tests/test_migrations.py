@@ -35,3 +35,44 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path):
         migrate.upgrade(connection)
         assert _diff(connection) == []
     engine.dispose()
+
+
+def test_one_notification_per_user_keeps_what_was_read(tmp_path):
+    """The in-app twin of each e-mail row goes, its read time kept; a lone in-app row stays, as sent."""
+    from sqlalchemy.exc import IntegrityError
+
+    from kia.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'notifications.db'}")
+    columns = ("dedupe_key, user_id, channel, kind, language, payload, digest, status, attempts, next_attempt_at, "
+               "last_error, created_at, read_at")
+    with engine.begin() as connection:
+        migrate.upgrade(connection, "routing_rule_changed_by")
+        connection.exec_driver_sql("INSERT INTO users (id, email, name, active, language, daily_digest, created_at) "
+                                   "VALUES (1, 'a@example.se', 'A', 1, 'sv', 0, '2026-11-01 08:00:00')")
+        connection.exec_driver_sql(
+            f"INSERT INTO notifications ({columns}) VALUES "
+            "('new_case:1:u1:in_app', 1, 'in_app', 'new_case', 'sv', '{}', 0, 'sent', 0, '2026-11-01 08:00:00', '',"
+            " '2026-11-01 08:00:00', '2026-11-02 09:00:00'),"
+            "('new_case:1:u1:email', 1, 'email', 'new_case', 'sv', '{}', 0, 'sent', 1, '2026-11-01 08:00:00', '',"
+            " '2026-11-01 08:00:00', NULL),"
+            "('new_case:2:u1:in_app', 1, 'in_app', 'new_case', 'sv', '{}', 0, 'pending', 0, '2026-11-01 08:00:00', '',"
+            " '2026-11-01 08:00:00', NULL)")
+        migrate.upgrade(connection)
+        rows = connection.exec_driver_sql(
+            "SELECT dedupe_key, channel, status, read_at FROM notifications ORDER BY dedupe_key").all()
+    assert [(key, channel, status, read_at is not None) for key, channel, status, read_at in rows] == [
+        ("new_case:1:u1:email", "email", "sent", True),
+        ("new_case:2:u1:email", "email", "sent", False),
+    ]
+    with engine.begin() as connection:
+        try:
+            connection.exec_driver_sql(
+                f"INSERT INTO notifications ({columns}) VALUES ('x:u1:in_app', 1, 'in_app', 'new_case', 'sv', '{{}}',"
+                " 0, 'sent', 0, '2026-11-01 08:00:00', '', '2026-11-01 08:00:00', NULL)")
+        except IntegrityError:
+            refused = True
+        else:
+            refused = False
+    assert refused, "the in_app channel is gone: the CHECK constraint must refuse it"
+    engine.dispose()

@@ -1,4 +1,4 @@
-"""Outbox rows (one per recipient and channel) and webhook subscriptions."""
+"""Outbox rows (one per recipient: a user, or a webhook) and webhook subscriptions."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,8 +13,7 @@ from kia.orgs.models import User
 
 
 class Channel(StrEnum):
-    EMAIL = "email"
-    IN_APP = "in_app"
+    EMAIL = "email"        # to a user: shown in the app (read_at) and sent by e-mail (status)
     WEBHOOK = "webhook"
 
 
@@ -38,11 +37,11 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
-        Index("ix_notifications_user_id_channel_read_at", "user_id", "channel", "read_at"),
+        Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Unique per event, recipient and channel: a duplicate insert is refused, so nothing goes out twice.
+    # Unique per event and recipient: a duplicate insert is refused, so nothing goes out twice.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))

@@ -1,5 +1,5 @@
-"""Queue notifications in the caller's transaction: one in-app and one e-mail row per recipient, one row
-per matching webhook. Each row's dedupe key is unique, so queueing the same event twice adds nothing."""
+"""Queue notifications in the caller's transaction: one row per user (shown in the app, sent by e-mail),
+one per matching webhook. Each row's dedupe key is unique, so queueing the same event twice adds nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,13 +60,11 @@ def notification_rows(audience: Audience, kind: NotificationKind, event_key: str
                   attempts=0, next_attempt_at=now, created_at=now, last_error="")
     rows = []
     for user in (audience.users[uid] for uid in dict.fromkeys(user_ids) if uid in audience.users):
-        rows.append(dict(common, dedupe_key=f"{event_key}:u{user.id}:in_app", user_id=user.id,
-                         channel=Channel.IN_APP, language=user.language, digest=False))
-        rows.append(dict(common, dedupe_key=f"{event_key}:u{user.id}:email", user_id=user.id,
+        rows.append(dict(common, dedupe_key=f"{event_key}:u{user.id}:email", user_id=user.id, webhook_id=None,
                          channel=Channel.EMAIL, language=user.language,
                          digest=user.daily_digest and kind not in URGENT))
     for hook in audience.webhooks_for(case, kind):
-        rows.append(dict(common, dedupe_key=f"{event_key}:w{hook.id}", webhook_id=hook.id,
+        rows.append(dict(common, dedupe_key=f"{event_key}:w{hook.id}", user_id=None, webhook_id=hook.id,
                          channel=Channel.WEBHOOK, language="en", digest=False))
     return rows
 
@@ -76,16 +74,16 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     if not rows:
         return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Notification.__table__)
-                 .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(Notification.__table__.c.id))
-    # executemany: SQLAlchemy batches the rows into a few cached statements ("insertmanyvalues").
-    # RETURNING counts the rows really added; drivers disagree on rowcount for INSERT … ON CONFLICT.
-    return len(session.execute(statement, rows).all())
+    statement = (dialect.insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .execution_options(preserve_rowcount=True))
+    # A plain executemany: psycopg pipelines one prepared statement, where RETURNING would make SQLAlchemy
+    # build multi-row statements too long for psycopg's query cache (parsed again per batch). Both drivers
+    # sum rowcount over the rows, so it counts the rows really added (kept past the cursor's closing).
+    return session.connection().execute(statement, rows).rowcount
 
 
 def queue(session: Session, kind: NotificationKind, event_key: str, case: Case, user_ids: list[int],
           payload: dict[str, Any], now: datetime) -> int:
-    """Queue one event for each user (in-app + e-mail) and for the webhooks covering the case's unit."""
+    """Queue one event for each user (in the app and by e-mail) and for the webhooks covering the case's unit."""
     audience = Audience.load(session, user_ids)
     return insert_rows(session, notification_rows(audience, kind, event_key, case, user_ids, payload, now))

@@ -3,8 +3,9 @@ read), the digest preference, and for admins failed deliveries, resend and webho
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import select
 
-from kia.outbox.models import NotificationKind
+from kia.outbox.models import Notification, NotificationKind, WebhookSubscription
 from notifications.dispatcher import dispatch
 from tests.notifications.conftest import NOW, file_victimisation, free_port, notify
 
@@ -46,12 +47,16 @@ def test_inbox_newest_first_with_unread_count_and_cursor(api, db, handler, cases
     assert client.get("/api/v1/notifications?limit=0").status_code == 400
 
 
-def test_only_in_app_rows_are_in_the_inbox(api, db, handler, cases):
+def test_webhook_rows_are_not_in_anyones_inbox(api, db, handler, cases):
+    db.add(WebhookSubscription(name="Fastighet", url="https://example.invalid/hook", secret="s"))
+    db.flush()
     notify(db, cases[0], NotificationKind.ASSIGNED, [handler])
     client = api.as_user(handler)
     [item] = client.get("/api/v1/notifications").get_json()["items"]
-    # The e-mail row of the same event has the next id: a delivery record, not the user's to mark.
-    assert client.post(f"/api/v1/notifications/{item['id'] + 1}/read").status_code == 404
+    hook_row = db.scalar(select(Notification.id).where(Notification.webhook_id.is_not(None)))
+    assert hook_row is not None and item["id"] != hook_row
+    # A delivery record, not a user's to mark.
+    assert client.post(f"/api/v1/notifications/{hook_row}/read").status_code == 404
     assert api.client.get("/api/v1/notifications").status_code == 401
 
 

@@ -40,7 +40,7 @@ def people(tree, make):
 
 def notified(db, kind: str) -> set[int]:
     return set(db.scalars(select(Notification.user_id).where(Notification.kind == kind,
-                                                             Notification.channel == Channel.IN_APP)))
+                                                             Notification.channel == Channel.EMAIL)))
 
 
 def test_the_ladder_reminds_then_overdue_then_escalates_each_once(db, people):
