@@ -3,11 +3,12 @@ notifications, the local mail folder and the access log. Thin views over the kia
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from kia.access import Actor, may_administer_notifications, may_read_local_mailbox, may_review_access_log
@@ -19,7 +20,10 @@ from kia.incidents.models import Category, FieldKind
 from kia.incidents.types import create_incident_type, list_types
 from kia.orgs.admin import add_membership, add_unit, add_user, get_user, list_users, remove_membership, unit_tree
 from kia.orgs.models import OrgKind, Role
-from kia.routing.admin import list_routing_rules
+from kia.routing.admin import (
+    add_routing_rule, change_routing_rule, get_routing_rule, list_routing_rules, set_routing_rule_active,
+)
+from kia.routing.models import RoutingPurpose
 from notifications.admin import failed_deliveries, resend
 from notifications.mailbox import list_local_mail, read_local_mail
 from web import web_blueprint
@@ -35,6 +39,8 @@ KINDS = {OrgKind.CITY: N_("City"), OrgKind.ADMINISTRATION: N_("Administration (f
          OrgKind.SITE: N_("Site or building")}
 CATEGORIES = {Category.WORK_ENVIRONMENT: N_("Work environment"), Category.PUPIL: N_("Pupils"),
               Category.SAFETY: N_("Safety"), Category.INFORMATION_SECURITY: N_("Information security")}
+PURPOSES = {RoutingPurpose.HANDLE: N_("Handles the case (becomes händelseansvarig)"),
+            RoutingPurpose.INFORM: N_("Is informed and follows the case")}
 FIELD_EXAMPLE = [{"key": "room", "type": "text", "label": {"sv": "Rum", "en": "Room"}, "required": False}]
 
 
@@ -212,11 +218,88 @@ def _rule_spec(rule) -> dict:
     return spec
 
 
-@web_blueprint.get("/admin/rules")
+def _routing_spec(form, with_active: bool) -> dict:
+    """The API's shape from the form: an empty choice means "any"; a priority that is no whole number goes
+    as typed, and the service says why."""
+    spec = {key: form.get(key) or None for key in ("type", "category", "org_unit", "role", "purpose")}
+    spec["only_serious"] = "only_serious" in form
+    priority = form.get("priority", "").strip()
+    spec["priority"] = int(priority) if re.fullmatch(r"[-+]?\d{1,9}", priority) else priority or 0
+    if with_active:
+        spec["active"] = "active" in form
+    return spec
+
+
+def _routing_form(rule) -> dict:
+    """A routing rule as its form's values (a checkbox's key present when ticked)."""
+    form = {"type": rule.incident_type.code if rule.incident_type else "", "category": rule.category or "",
+            "org_unit": rule.org_unit.code if rule.org_unit else "", "role": rule.role, "purpose": rule.purpose,
+            "priority": str(rule.priority)}
+    return {**form, **{flag: "on" for flag in ("only_serious", "active") if getattr(rule, flag)}}
+
+
+def _routing_choices() -> dict:
+    language = str(get_locale())
+    return {"roles": ROLES, "purposes": PURPOSES, "categories": CATEGORIES, "tree": unit_tree(db_session()),
+            "types": [(t.code, f"{t.name(language)} ({t.code})") for t in list_types(db_session())]}
+
+
+def _rules_page(status: int = 200, errors=None, message: str | None = None):
+    return render_template("web/admin/rules.html", routing=list_routing_rules(db_session(), _actor()),
+                           deadlines=list_rules(db_session()), errors=errors or {},
+                           form=request.form if errors else {}, message=message, **_routing_choices()), status
+
+
+@web_blueprint.route("/admin/rules", methods=["GET", "POST"])
 @admin_page()
 def admin_rules():
-    return render_template("web/admin/rules.html", routing=list_routing_rules(db_session(), _actor()),
-                           deadlines=list_rules(db_session()), roles=ROLES, categories=CATEGORIES)
+    if request.method == "POST":
+        try:
+            rule = add_routing_rule(db_session(), _actor(), _routing_spec(request.form, with_active=False))
+        except ValidationFailed as error:
+            return _rules_page(422, _messages(error))
+        flash(_("Routing rule %(id)s added. New cases are routed by it.", id=rule.id))
+        return redirect(url_for("web.admin_rules"))
+    return _rules_page()
+
+
+@web_blueprint.route("/admin/rules/<int:rule_id>", methods=["GET", "POST"])
+@admin_page()
+def admin_routing_rule(rule_id: int):
+    try:
+        rule = get_routing_rule(db_session(), _actor(), rule_id)
+        if request.method == "POST":
+            change_routing_rule(db_session(), _actor(), rule_id, _routing_spec(request.form, with_active=True))
+            flash(_("Routing rule %(id)s saved. New cases are routed by it.", id=rule_id))
+            return redirect(url_for("web.admin_rules"))
+    except NotFound:
+        abort(404)
+    except ValidationFailed as error:
+        return _routing_rule_page(rule, 422, errors=_messages(error))
+    except Conflict as error:
+        return _routing_rule_page(rule, 409, message=error.detail.render(_))
+    return _routing_rule_page(rule)
+
+
+def _routing_rule_page(rule, status: int = 200, errors=None, message: str | None = None):
+    form = request.form if request.method == "POST" else _routing_form(rule)
+    return render_template("web/admin/routing_rule.html", rule=rule, form=form, errors=errors or {},
+                           message=message, **_routing_choices()), status
+
+
+@web_blueprint.post("/admin/rules/<int:rule_id>/active")
+@admin_page()
+def admin_routing_rule_active(rule_id: int):
+    active = request.form.get("active") == "true"
+    try:
+        set_routing_rule_active(db_session(), _actor(), rule_id, active)
+    except NotFound:
+        abort(404)
+    except Conflict as error:
+        return _rules_page(409, message=error.detail.render(_))
+    flash(_("Routing rule %(id)s switched on.", id=rule_id) if active
+          else _("Routing rule %(id)s switched off.", id=rule_id))
+    return redirect(url_for("web.admin_rules"))
 
 
 @web_blueprint.route("/admin/deadline-rules", methods=["GET", "POST"])
