@@ -10,16 +10,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kia.access import Actor, handles_type_on
+from kia.access import Actor, case_visibility, handles_type_on, may_handle_case
 from kia.cases.lookup import handled_case, visible_case
 from kia.cases.models import Case, CaseLink
 from kia.cases.notices import notify_new_case
+from kia.cases.services import get_case
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, Forbidden, Msg, NotFound
 from kia.incidents.fields import validate_field_values
-from kia.incidents.models import Incident, IncidentPerson, PersonCategory, PersonRole
+from kia.incidents.models import Incident, IncidentPerson, IncidentType, PersonCategory, PersonRole
 from kia.incidents.services import PersonInput, active_type, open_case, person_from_input
+from kia.incidents.types import list_types
 
 
 @dataclass
@@ -97,6 +99,23 @@ def add_related_case(session: Session, actor: Actor, case_id: int, data: Related
     return case
 
 
+def related_case_types(session: Session, actor: Actor, case: Case) -> list[IncidentType]:
+    """The types of which `actor` may add a case to the case's incident: active, handled by them on its unit,
+    and not there yet (a one-case-per-pupil type stays on offer: another pupil may have been affected)."""
+    present = {c.incident_type_id for c in case.incident.cases}
+    return [t for t in list_types(session, include_inactive=False)
+            if handles_type_on(actor, t, case.org_unit) and (t.case_per_affected_pupil or t.id not in present)]
+
+
+def related_case_form(session: Session, actor: Actor, case_id: int) -> tuple[Case, list[IncidentType]]:
+    """The case (a read, logged if sensitive: the form shows the incident's persons) and the types a case
+    may be added of; 404 out of scope, 403 for those who may only read the case."""
+    case = get_case(session, actor, case_id)
+    if not may_handle_case(actor, case):
+        raise Forbidden(Msg(N_("You may read this case but not change it.")))
+    return case, related_case_types(session, actor, case)
+
+
 # ---- manual links between cases of different incidents ----------------------------------------
 
 def _link_pair(session: Session, actor: Actor, case_id: int, other_id: int) -> tuple[Case, Case]:
@@ -116,8 +135,29 @@ def _find_link(session: Session, a: int, b: int) -> CaseLink | None:
 
 def link_cases(session: Session, actor: Actor, case_id: int, other_id: int) -> Case:
     """Link two cases of different incidents (cases of one incident are linked anyway). Returns the other."""
-    errors = FieldErrors()
     case, other = _link_pair(session, actor, case_id, other_id)
+    return _link(session, actor, case, other)
+
+
+def link_case_by_number(session: Session, actor: Actor, case_id: int, number: str) -> Case:
+    """As link_cases, the other case named by its number as a person types it (UTBF-2026-00042-1). A number
+    of no case and one of a case the actor may not read get the same message: nothing tells them apart."""
+    case = handled_case(session, actor, case_id)
+    errors = FieldErrors()
+    number = number.strip().upper()
+    other = None
+    if not number:
+        errors.add("case", N_("Give the number of the case, e.g. UTBF-2026-00042-1."))
+    else:
+        other = session.scalar(select(Case).where(Case.number == number, case_visibility(actor)))
+        if other is None:
+            errors.add("case", N_("No case you may read has this number."))
+    errors.raise_if_any()
+    return _link(session, actor, case, other)
+
+
+def _link(session: Session, actor: Actor, case: Case, other: Case) -> Case:
+    errors = FieldErrors()
     if other.id == case.id:
         errors.add("case", N_("A case cannot be linked to itself."))
     elif other.incident_id == case.incident_id:

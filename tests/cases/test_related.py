@@ -5,7 +5,10 @@ import pytest
 from sqlalchemy import select
 
 from kia.cases.models import CaseLink, CaseWatcher, MilestoneKind
-from kia.cases.related import RelatedCaseInput, add_related_case, link_cases, unlink_cases
+from kia.cases.related import (
+    RelatedCaseInput, add_related_case, link_case_by_number, link_cases, related_case_form, related_case_types,
+    unlink_cases,
+)
 from kia.cases.services import related_cases
 from kia.deadlines.models import Obligation
 from kia.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -156,3 +159,32 @@ def test_cases_of_one_incident_are_not_linked_by_hand(db, filing, people):
     first, second = filing.victimisation(pupils=2)
     with pytest.raises(ValidationFailed):
         link_cases(db, people.handler, first.id, second.id)
+
+
+# ---- for the case page: a link by the case's number, the types on offer ---------------------------
+
+def test_a_link_by_number_never_tells_an_unknown_case_from_one_out_of_sight(db, filing, people, make):
+    threat, fire = filing.threat(), filing.fire()
+    other_school = filing.file("fire", {"fire_kind": "fire"}, [], org_unit="S2",
+                               reporter=make.actor(("reporter", "S2")))[0]
+    for number in (other_school.number, "UTBF-2026-99999-1", ""):
+        with pytest.raises(ValidationFailed) as excinfo:
+            link_case_by_number(db, people.handler, threat.id, number)
+        assert list(errors_of(excinfo)) == ["case"]
+    assert link_case_by_number(db, people.handler, threat.id, f" {fire.number.lower()} ") == fire
+    assert timeline(db, fire, "linked")[0][3] == threat.number
+    with pytest.raises(Forbidden):   # a reader of the case: before any number is looked up
+        link_case_by_number(db, people.safety_rep, threat.id, "UTBF-2026-99999-1")
+
+
+def test_the_types_on_offer_for_a_related_case(db, filing, people):
+    threat = filing.threat()
+    offered = {t.code for t in related_case_types(db, people.handler, threat)}
+    assert "threat_violence" not in offered and {"pupil_injury", "victimisation"} <= offered
+    # A säkerhetssamordnare handles the threat case, but never a kränkning case.
+    by_officer = {t.code for t in related_case_types(db, people.safety_officer, threat)}
+    assert "pupil_injury" in by_officer and "victimisation" not in by_officer
+    with pytest.raises(Forbidden):
+        related_case_form(db, people.safety_rep, threat.id)
+    case, types = related_case_form(db, people.handler, threat.id)
+    assert case == threat and {t.code for t in types} == offered
