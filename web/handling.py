@@ -16,6 +16,7 @@ from kia.app import db_session, state
 from kia.cases.attachments import add_attachment, list_attachments, open_attachment
 from kia.cases.milestones import MilestoneInput, record_milestone, update_case
 from kia.cases.models import ActionStatus, Case, MilestoneKind
+from kia.cases.related import link_case_by_number, related_case_types, unlink_cases
 from kia.cases.serious import CHECKLIST, check_applies, check_serious
 from kia.cases.services import assignable_users, case_timeline, read_case, reveal_personal_number
 from kia.cases.work import ActionInput, add_action, add_comment, delegate_case, list_comments, update_action
@@ -60,6 +61,7 @@ def _render_case(case_id: int, status: int = 200, form: str | None = None, error
         assignable=assignable_users(session, case) if handles_open else [],
         planned_actions=any(a.status == ActionStatus.PLANNED for a in case.actions),
         thread=_reporter_thread(session, actor, view),
+        related_types=related_case_types(session, actor, case) if view.may_handle else [],
         failed=form, errors=errors or {}, values=request.form if form else {}, message=message,
     ), status
 
@@ -213,6 +215,21 @@ def case_delegate(case_id: int):
         errors.raise_if_any()
         delegate_case(db_session(), _actor(), case_id, user_id, request.form.get("note", ""))
     return _attempt(case_id, "delegate", "assignee", delegate, _("The case is delegated."))
+
+
+@web_blueprint.post("/cases/<int:case_id>/links")
+@login_required
+def case_link(case_id: int):
+    number = request.form.get("case", "")
+    return _attempt(case_id, "link", "related", lambda: link_case_by_number(db_session(), _actor(), case_id, number),
+                    _("The cases are linked."))
+
+
+@web_blueprint.post("/cases/<int:case_id>/links/<int:other_id>/remove")
+@login_required
+def case_unlink(case_id: int, other_id: int):
+    return _attempt(case_id, "unlink", "related", lambda: unlink_cases(db_session(), _actor(), case_id, other_id),
+                    _("The link is removed."))
 
 
 @web_blueprint.post("/cases/<int:case_id>/attachments")

@@ -53,11 +53,7 @@ class ReportForm:
         count = min(_int(form.get("persons-count"), 0), MAX_PERSONS)
         persons = [{key: form.get(f"persons[{i}].{key}", "").strip()
                     for key in (*PERSON_CHOICES, *PERSON_TEXTS)} for i in range(count)]
-        fields: dict[str, Any] = {}
-        for definition in incident_type.fields:
-            name = f"fields.{definition.key}"
-            fields[definition.key] = (form.getlist(name) if definition.kind == FieldKind.MULTICHOICE
-                                      else form.get(name, ""))
+        fields = typed_fields(form, incident_type)
         serious = {q: (form.getlist(f"serious.{q}") if kinds else form.get(f"serious.{q}") == "yes")
                    for q, kinds in CHECKLIST.items()}
         return cls(type=incident_type.code, org_unit=form.get("org_unit", ""),
@@ -101,7 +97,7 @@ class ReportForm:
         data = IncidentInput(type=self.type, org_unit=self.org_unit, occurred_at=occurred_at, known_at=known_at,
                              description=self.values.get("description", ""),
                              location=self.values.get("location", ""), persons=persons,
-                             fields=_field_values(incident_type, self.fields), anonymous=self.anonymous)
+                             fields=field_values(incident_type, self.fields), anonymous=self.anonymous)
         return data, problems
 
     def show_errors(self, errors: dict[str, list[Msg]], gettext) -> None:
@@ -136,7 +132,13 @@ def _when(values: dict[str, str], name: str, tz: ZoneInfo, problems: dict[str, l
         return None
 
 
-def _field_values(incident_type: IncidentType, typed: dict[str, Any]) -> dict[str, Any]:
+def typed_fields(form: MultiDict, incident_type: IncidentType) -> dict[str, Any]:
+    """The type's own fields as typed ("fields.weapon"): strings, a list for a multiple choice."""
+    return {d.key: (form.getlist(f"fields.{d.key}") if d.kind == FieldKind.MULTICHOICE
+                    else form.get(f"fields.{d.key}", "")) for d in incident_type.fields}
+
+
+def field_values(incident_type: IncidentType, typed: dict[str, Any]) -> dict[str, Any]:
     """Typed strings as the domain's values; what cannot be converted goes as typed, and the domain says why."""
     values: dict[str, Any] = {}
     for definition in incident_type.fields:

@@ -1,0 +1,62 @@
+"""Adding a case of another type for the same event, from a case one handles: the type first (a GET form, so
+the type's own fields can be shown), then whom it concerns and those fields. A failed form is shown as typed."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from kia.access import Actor, may_see_personal_data
+from kia.app import db_session, state
+from kia.cases.related import RelatedCaseInput, add_related_case, related_case_form
+from kia.errors import Forbidden, NotFound, ValidationFailed
+from kia.incidents.services import active_type
+from web import web_blueprint
+from web.case_views import field_messages, message_of
+from web.report_form import field_values, typed_fields
+
+
+def _page(case_id: int, code: str | None, status: int = 200, errors: dict | None = None, message: str | None = None):
+    """The page for the type `code` (None: none chosen yet); an unknown type is an error at the type."""
+    actor = Actor.for_user(current_user)
+    try:
+        case, types = related_case_form(db_session(), actor, case_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    chosen = next((t for t in types if t.code == code), None)
+    if code is not None and chosen is None and not errors and not message:
+        errors, status = {"type": [_("Choose the type of the new case.")]}, 422
+    typed = typed_fields(request.form, chosen) if chosen else {}   # on a GET: nothing typed yet
+    return render_template("web/cases/related_new.html", case=case, types=types, chosen=chosen, errors=errors or {},
+                           message=message or "", chosen_persons=set(request.form.getlist("persons")), typed=typed,
+                           personal=may_see_personal_data(actor, case.incident)), status
+
+
+@web_blueprint.get("/cases/<int:case_id>/related-cases/new")
+@login_required
+def case_related_new(case_id: int):
+    return _page(case_id, request.args.get("type"))
+
+
+@web_blueprint.post("/cases/<int:case_id>/related-cases")
+@login_required
+def case_add_related(case_id: int):
+    session, code = db_session(), request.form.get("type", "")
+    incident_type = active_type(session, code)   # None: the service says so at the type
+    data = RelatedCaseInput(type=code, persons=[int(i) for i in request.form.getlist("persons") if i.isdigit()],
+                            fields=field_values(incident_type, typed_fields(request.form, incident_type))
+                            if incident_type else {})
+    try:
+        case = add_related_case(session, Actor.for_user(current_user), case_id, data, state().settings.timezone)
+    except NotFound:
+        abort(404)
+    except ValidationFailed as error:
+        session.rollback()
+        return _page(case_id, code, 422, errors=field_messages(error))
+    except Forbidden as error:   # a type the actor does not handle: not on offer, so not sent by the form
+        session.rollback()
+        return _page(case_id, code, 403, message=message_of(error))
+    flash(_("Case %(number)s is added for the same event.", number=case.number))
+    return redirect(url_for("web.case", case_id=case.id))
