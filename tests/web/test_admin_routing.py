@@ -55,7 +55,7 @@ def test_adding_a_rule_routes_new_cases_by_it(client, db, token, filing, people)
                                                    people.admin.user_id)
     page = html(client.get("/admin/rules", headers=EN))
     assert f"Routing rule {rule.id} added. New cases are routed by it." in page
-    assert people.admin.user.name in page   # who changed it
+    assert f"Last changed by {people.admin.user.name}" in html(client.get(f"/admin/rules/{rule.id}", headers=EN))
     rule.only_serious = False
     db.commit()
     assert filing.fire().assignee_id == people.safety_officer.user_id
