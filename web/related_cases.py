@@ -3,7 +3,7 @@ the type's own fields can be shown), then whom it concerns and those fields. A f
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from kia.access import Actor, may_see_personal_data
@@ -29,8 +29,12 @@ def _page(case_id: int, code: str | None, status: int = 200, errors: dict | None
     if code is not None and chosen is None and not errors and not message:
         errors, status = {"type": [_("Choose the type of the new case.")]}, 422
     typed = typed_fields(request.form, chosen) if chosen else {}   # on a GET: nothing typed yet
+    # The error summary names the field of each message ("Classification: the field is required").
+    labels = {"type": _("Type of the new case"), "persons": _("Whom the new case concerns"),
+              **{f"fields.{d.key}": d.label_en if str(get_locale()) == "en" else d.label_sv
+                 for d in (chosen.fields if chosen else [])}}
     return render_template("web/cases/related_new.html", case=case, types=types, chosen=chosen, errors=errors or {},
-                           message=message or "", chosen_persons=set(request.form.getlist("persons")), typed=typed,
+                           labels=labels, message=message or "", chosen_persons=set(request.form.getlist("persons")), typed=typed,
                            personal=may_see_personal_data(actor, case.incident)), status
 
 

@@ -124,6 +124,56 @@ def test_handler_pages(new_page, world, language):
     check_page(page, f"notifications-{language}")
 
 
+# ---- one event, many cases: a link to another case, and a related case for the pupil -------------
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_rektor_links_a_case_and_adds_one_for_the_pupil(new_page, world, language):
+    rektor = world.user(("handler", "S1"), language=language)
+    reporter = world.user(("reporter", "S1"))
+    other = file_threat(world, reporter)
+    data = IncidentInput(type="threat_violence", org_unit="S1", occurred_at=datetime(2026, 3, 12, 12, 0),
+                         description="Bråk i matsalen; en lärare och en elev skadades.", fields=dict(THREAT_FIELDS),
+                         persons=[PersonInput(role="affected", category="staff", gender="male", name="Bo Lärare"),
+                                  PersonInput(role="affected", category="pupil", gender="female", name="Elev Ett")])
+    number = file_incident(world.session, Actor.for_user(reporter), data, TZ)[0].cases[0].number
+    page = new_page(language=language)
+    sign_in(page, rektor)
+    open_case_from_inbox(page, number)
+
+    # A number that is no case the rektor may read: the message at the field, the number kept.
+    link_field = page.get_by_label(tr(language, "Link to a case of another event"))
+    link_field.fill("UTBF-2026-99999-1")
+    page.get_by_role("button", name=tr(language, "Link the cases")).click()
+    page.wait_for_load_state()
+    link_field = page.get_by_label(tr(language, "Link to a case of another event"))
+    assert link_field.get_attribute("aria-invalid") == "true" and link_field.input_value() == "UTBF-2026-99999-1"
+    check_page(page, f"related-link-error-{language}")
+    link_field.fill(other)
+    page.get_by_role("button", name=tr(language, "Link the cases")).click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name=other, exact=True).count() == 1
+    timeline_has(page, language, "Linked", other)
+
+    page.get_by_label(tr(language, "Add a case of another type for this event")).select_option("victimisation")
+    page.get_by_role("button", name=tr(language, "Continue"), exact=True).click()
+    page.wait_for_load_state()
+    check_page(page, f"related-new-{language}")
+    page.get_by_role("button", name=tr(language, "Add the case")).click()   # nobody chosen, no classification
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").count() >= 1
+    check_page(page, f"related-new-errors-{language}")
+    page.get_by_role("group", name=tr(language, "Whom the new case concerns")).get_by_label(re.compile("Elev Ett")).check()
+    page.get_by_label("Harassment" if language == "en" else "Trakasserier", exact=True).check()
+    page.get_by_role("button", name=tr(language, "Add the case")).click()
+    page.wait_for_load_state()
+
+    added = number[:-1] + "2"
+    assert page.get_by_role("heading", level=1).inner_text().startswith(f"{tr(language, 'Case')} {added}")
+    assert tr(language, "Case %(number)s is added for the same event.", number=added) in page.content()
+    assert page.get_by_role("link", name=number, exact=True).count() == 1   # the threat case, same event
+    check_page(page, f"related-added-{language}")
+
+
 # ---- (b) the rektor acknowledges, investigates, adds an action and closes ---------------------
 
 @pytest.mark.parametrize("language", ["sv", "en"])
