@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 import kia.models  # noqa: E402,F401
 from kia import migrate  # noqa: E402
-from kia.db import make_engine, recreate_postgres_database, utcnow  # noqa: E402
-from kia.deadlines.escalation import sweep  # noqa: E402
+from kia.db import make_engine, make_session_factory, recreate_postgres_database, utcnow  # noqa: E402
+from kia.deadlines.escalation import sweep_side_by_side  # noqa: E402
 from kia.seed import ensure_reference_data  # noqa: E402
 
 DATABASE = "kia_bench_sweep"
@@ -33,7 +33,7 @@ UNITS_PER_DEPARTMENT, DEPARTMENTS = 60, 10
 
 def fresh_database():
     recreate_postgres_database(f"{SERVER}/{DATABASE}")
-    engine = make_engine(f"{SERVER}/{DATABASE}", pool_size=2)
+    engine = make_engine(f"{SERVER}/{DATABASE}", pool_size=4)
     with engine.begin() as connection:
         migrate.upgrade(connection)
     with Session(engine) as session:
@@ -106,12 +106,12 @@ def load(engine, cases: int, due: int) -> None:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
-def measured_sweep(engine, label: str) -> tuple[float, int, dict]:
+def measured_sweep(engine, label: str, workers: int) -> tuple[float, int, dict]:
+    """One sweep as the scheduler runs it (kia.scheduler.Jobs.sweep_deadlines)."""
     gc.collect()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    with Session(engine) as session:
-        result = sweep(session, utcnow() + timedelta(seconds=1))
+    result = sweep_side_by_side(make_session_factory(engine), utcnow() + timedelta(seconds=1), workers)
     elapsed = time.perf_counter() - started
     growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     print(f"{label}: {elapsed:.2f} s, {result.obligations} obligations, steps {result.steps}, "
@@ -123,19 +123,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2, help="sweeps side by side (KIA_SWEEP_WORKERS)")
     args = parser.parse_args()
 
     small_due = args.due // 5
     print(f"Loading {args.cases} open cases, {small_due} due (warm-up and memory baseline) …")
     engine = fresh_database()
     load(engine, args.cases, small_due)
-    _, small_growth, _ = measured_sweep(engine, f"sweep, {small_due} due")
+    _, small_growth, _ = measured_sweep(engine, f"sweep, {small_due} due", args.workers)
     engine.dispose()
 
     print(f"Loading {args.cases} open cases, {args.due} due …")
     engine = fresh_database()
     load(engine, args.cases, args.due)
-    elapsed, growth, steps = measured_sweep(engine, f"sweep, {args.due} due")
+    elapsed, growth, steps = measured_sweep(engine, f"sweep, {args.due} due", args.workers)
     engine.dispose()
 
     ok_time = elapsed < 5.0 and steps["due"] == args.due

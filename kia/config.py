@@ -34,6 +34,7 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_MAIL_FROM": ("KIA <noreply@kia.localhost>", "Sender of KIA's e-mails."),
     "KIA_TRUSTED_PROXIES": ("0", "Reverse proxies in front of KIA whose X-Forwarded-For/-Proto to trust (rate limits, links)."),
     "KIA_NOTIFICATION_MAX_ATTEMPTS": ("10", "Delivery attempts per e-mail or webhook (exponential backoff) before it fails."),
+    "KIA_SWEEP_WORKERS": ("2", "Deadline sweeps run side by side on PostgreSQL, each on its own connection (SQLite: 1)."),
 }
 
 
@@ -89,6 +90,7 @@ class Settings:
     smtp_starttls: bool = True
     mail_from: str = "KIA <noreply@kia.localhost>"
     notification_max_attempts: int = 10
+    sweep_workers: int = 2
     trusted_proxies: int = 0           # 0: the client is the peer address; never trust headers by default
 
     @classmethod
@@ -117,6 +119,7 @@ class Settings:
             smtp_starttls=_env("KIA_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
             mail_from=_env("KIA_MAIL_FROM", "KIA <noreply@kia.localhost>"),
             notification_max_attempts=int(_env("KIA_NOTIFICATION_MAX_ATTEMPTS", "10")),
+            sweep_workers=int(_env("KIA_SWEEP_WORKERS", "2")),
             trusted_proxies=int(_env("KIA_TRUSTED_PROXIES", "0")),
         )
         values.update(overrides)
@@ -125,7 +128,7 @@ class Settings:
         if values["stats_suppression_threshold"] < 2:
             raise ValueError("KIA_STATS_SUPPRESSION_THRESHOLD must be 2 or more")
         for name in ("public_requests_per_minute", "public_reports_per_hour", "followup_failures_per_hour",
-                     "notification_max_attempts"):
+                     "notification_max_attempts", "sweep_workers"):
             if values[name] < 1:
                 raise ValueError(f"KIA_{name.upper()} must be 1 or more")
         return cls(**values)

@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from kia.config import Settings
 from kia.db import make_engine, make_session_factory, utcnow
 from kia.deadlines.admin import resync_if_rules_changed
-from kia.deadlines.escalation import sweep
+from kia.deadlines.escalation import sweep_side_by_side
 from kia.ratelimit import purge_before
 
 log = logging.getLogger("kia.scheduler")
@@ -33,7 +33,9 @@ class Jobs:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.session_factory = make_session_factory(make_engine(settings.database_url, pool_size=3))
+        # The side-by-side sweeps, the dispatcher and the housekeeping each hold a connection at times.
+        pool_size = max(3, settings.sweep_workers + 2)
+        self.session_factory = make_session_factory(make_engine(settings.database_url, pool_size=pool_size))
 
     def sweep_deadlines(self, now: datetime | None = None):
         now = now or utcnow()
@@ -41,7 +43,7 @@ class Jobs:
             recomputed = resync_if_rules_changed(session, self.settings.timezone, now)
             if recomputed:
                 log.info("deadline rules changed: %s open cases recomputed", recomputed)
-            result = sweep(session, now)
+        result = sweep_side_by_side(self.session_factory, now, self.settings.sweep_workers)
         if result.obligations:
             log.info("deadline sweep: %s steps, %s notifications", result.steps, result.notifications)
         return result

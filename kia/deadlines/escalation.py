@@ -4,12 +4,13 @@ Each step is taken once per obligation: a unique row claims it, and on PostgreSQ
 another scheduler has locked."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from kia.cases.models import Case, TimelineEntry
 from kia.deadlines.models import Escalation, EscalationStep, Obligation, ObligationStatus
@@ -21,6 +22,8 @@ from kia.routing.services import nearest_holders_for_units
 LADDER = [EscalationStep.REMINDER, EscalationStep.DUE, EscalationStep.ESCALATED]
 REMINDER_AT_LEAST_BEFORE = timedelta(hours=2)
 ACTION_ESCALATE_AFTER = timedelta(hours=24)
+SWEPT_CASE_COLUMNS = (Case.id, Case.number, Case.incident_id, Case.incident_type_id, Case.org_unit_id, Case.state,
+                      Case.assignee_id)
 STEP_NOTICE = {EscalationStep.REMINDER: NotificationKind.REMINDER, EscalationStep.DUE: NotificationKind.OVERDUE,
                EscalationStep.ESCALATED: NotificationKind.ESCALATED}
 
@@ -54,6 +57,12 @@ class SweepResult:
     steps: dict[str, int] = field(default_factory=lambda: {str(s): 0 for s in LADDER})
     notifications: int = 0
     obligations: int = 0
+
+    def add(self, other: "SweepResult") -> None:
+        for step, count in other.steps.items():
+            self.steps[step] += count
+        self.notifications += other.notifications
+        self.obligations += other.obligations
 
 
 class _Recipients:
@@ -126,9 +135,26 @@ def _due_steps(obligation: Obligation, now: datetime) -> list[EscalationStep]:
     return steps
 
 
+_ADVANCE = (update(Obligation.__table__).where(Obligation.__table__.c.id == bindparam("obligation_id"))
+            .values(next_step=bindparam("next_step"), next_step_at=bindparam("next_step_at"),
+                    updated_at=bindparam("updated_at")))
+
+
+def _advance(session: Session, obligations: list[Obligation], now: datetime) -> list[tuple[Obligation, EscalationStep]]:
+    """Move each obligation past the steps due by `now`, in one executemany rather than the unit of work's
+    bookkeeping per object; returns the steps to take."""
+    planned = [(o, step) for o in obligations for step in _due_steps(o, now)]
+    session.connection().execute(_ADVANCE, [
+        {"obligation_id": o.id, "next_step": o.next_step, "next_step_at": o.next_step_at, "updated_at": now}
+        for o in obligations])
+    for obligation in obligations:   # written already: out of the session, so no flush weighs them again
+        session.expunge(obligation)
+    return planned
+
+
 def _take_batch(session: Session, obligations: list[Obligation], now: datetime, recipients: _Recipients,
                 result: SweepResult) -> None:
-    planned = [(o, step) for o in obligations for step in _due_steps(o, now)]
+    planned = _advance(session, obligations, now)
     won = _claim(session, [(o.id, step) for o, step in planned], now)
     taken = [(o, step) for o, step in planned if (o.id, str(step)) in won]
     recipients.prime([u for o, _ in taken for u in (o.case.org_unit, o.case.org_unit.parent)])
@@ -144,11 +170,11 @@ def _take_batch(session: Session, obligations: list[Obligation], now: datetime, 
                                   who[(obligation.id, step)], payload, now)
         result.steps[str(step)] += 1
     if timeline:
-        session.execute(insert(TimelineEntry), timeline)
+        session.connection().execute(insert(TimelineEntry.__table__), timeline)
     result.notifications += insert_rows(session, rows)
 
 
-def sweep(session: Session, now: datetime, batch: int = 500) -> SweepResult:
+def sweep(session: Session, now: datetime, batch: int = 1000) -> SweepResult:
     """Take every ladder step that has come due by `now`, a batch per transaction."""
     result = SweepResult()
     recipients = _Recipients(session)
@@ -156,7 +182,9 @@ def sweep(session: Session, now: datetime, batch: int = 500) -> SweepResult:
         query = (select(Obligation)
                  .where(Obligation.status == ObligationStatus.OPEN, Obligation.next_step_at <= now)
                  .order_by(Obligation.next_step_at).limit(batch)
-                 .options(joinedload(Obligation.case).joinedload(Case.org_unit).joinedload(OrgUnit.parent),
+                 # Of the case, what the recipients and case_payload read: not its texts and JSON.
+                 .options(joinedload(Obligation.case).load_only(*SWEPT_CASE_COLUMNS)
+                          .joinedload(Case.org_unit).joinedload(OrgUnit.parent),
                           joinedload(Obligation.rule),
                           joinedload(Obligation.action)))
         if session.get_bind().dialect.name == "postgresql":
@@ -170,3 +198,24 @@ def sweep(session: Session, now: datetime, batch: int = 500) -> SweepResult:
         result.obligations += len(obligations)
         session.commit()
         session.expunge_all()
+
+
+def sweep_side_by_side(session_factory: sessionmaker[Session], now: datetime, workers: int,
+                       batch: int = 500) -> SweepResult:
+    """Sweep with `workers` sweeps at once, each in its own session. On PostgreSQL SKIP LOCKED gives each
+    batch to one of them, and one's Python work overlaps another's wait on the database; SQLite lets one
+    writer in at a time, so there it is one sweep."""
+    def one_sweep(_) -> SweepResult:
+        with session_factory() as session:
+            return sweep(session, now, batch)
+
+    with session_factory() as probe:
+        if probe.get_bind().dialect.name != "postgresql":
+            workers = 1
+    if workers == 1:
+        return one_sweep(0)
+    total = SweepResult()
+    with ThreadPoolExecutor(workers, thread_name_prefix="sweep") as pool:
+        for result in pool.map(one_sweep, range(workers)):
+            total.add(result)
+    return total

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from kia.cases.models import CaseState, TimelineEntry
-from kia.deadlines.escalation import sweep
+from kia.deadlines.escalation import sweep, sweep_side_by_side
 from kia.deadlines.models import DeadlineRule, Escalation, Obligation
 from kia.deadlines.services import resync_open_cases, sync_obligations
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
@@ -111,8 +111,9 @@ def test_confidential_cases_escalate_to_the_principal_organiser(db, people):
     assert people["huvudman"].id in escalated and people["officer"].id not in escalated
 
 
-def test_two_schedulers_at_once_take_every_step_once(engine, is_postgres):
-    """Real commits: two threads sweep the same obligations concurrently."""
+@pytest.mark.parametrize("how", ["two schedulers", "one scheduler, three sweeps side by side"])
+def test_sweeps_at_once_take_every_step_once(engine, is_postgres, how):
+    """Real commits: two threads sweep the same obligations concurrently, or one sweep in three workers."""
     from kia.access import Actor
     from kia.orgs.models import User
     from kia.orgs.services import create_org_unit, create_user
@@ -135,11 +136,14 @@ def test_two_schedulers_at_once_take_every_step_once(engine, is_postgres):
             barrier.wait()
             results.append(sweep(session, ACK_DUE + timedelta(days=3), batch=7))
 
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    if how == "two schedulers":
+        threads = [threading.Thread(target=scheduler) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        results.append(sweep_side_by_side(sessionmaker(engine), ACK_DUE + timedelta(days=3), workers=3, batch=4))
     try:
         with Session(engine) as session:
             steps = session.scalars(select(Escalation.step).join(Obligation).where(
