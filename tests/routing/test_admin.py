@@ -2,14 +2,20 @@
 leaving routing without its fallback, and new cases are routed by the changed rules."""
 from __future__ import annotations
 
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
+from kia.access import Actor
 from kia.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kia.incidents.models import Category
-from kia.orgs.models import Role
+from kia.orgs.models import Membership, OrgUnit, Role, User
+from kia.orgs.services import create_org_unit, create_user
 from kia.routing.admin import (
     add_routing_rule, change_routing_rule, get_routing_rule, is_fallback, list_routing_rules, set_routing_rule_active,
 )
@@ -167,3 +173,55 @@ def test_the_list_shows_active_rules_first(db, people):
     rules = list_routing_rules(db, people.admin)
     assert rules[-1] is rule and all(r.active for r in rules[:-1])
     assert Category.WORK_ENVIRONMENT in {r.category for r in rules}
+
+
+# ---- two admins at once (real commits: each thread has its own connection) ------------------------
+
+@pytest.fixture
+def committed_admin(engine):
+    """A city-wide admin committed for real; afterwards their rules are removed and the default restored."""
+    suffix = uuid.uuid4().hex[:6].upper()
+    with Session(engine) as session:
+        root = create_org_unit(session, f"R{suffix}", "Routing city", "city")
+        user = create_user(session, f"r{suffix.lower()}@test.kia.se", "Routing admin", None, [("admin", root.code)])
+        ids = {"user": user.id, "root": root.id, "last_rule": session.scalar(select(func.max(RoutingRule.id)))}
+    yield ids
+    with Session(engine) as session:
+        session.execute(delete(RoutingRule).where(RoutingRule.id > ids["last_rule"]))
+        session.execute(update(RoutingRule).where(RoutingRule.changed_by_id == ids["user"])
+                        .values(active=True, changed_by_id=None, changed_at=None))
+        session.execute(delete(Membership).where(Membership.user_id == ids["user"]))
+        session.execute(delete(User).where(User.id == ids["user"]))
+        session.execute(delete(OrgUnit).where(OrgUnit.id == ids["root"]))
+        session.commit()
+
+
+def _actor_in(session: Session, user_id: int) -> Actor:
+    actor = Actor.for_user(session.get(User, user_id))
+    session.commit()   # the read's transaction ends (on SQLite it holds the write lock)
+    return actor
+
+
+def test_two_admins_switching_off_the_last_two_fallbacks_at_once_leave_one(engine, committed_admin):
+    with Session(engine, expire_on_commit=False) as session:
+        first = fallback(session).id
+        second = add_routing_rule(session, _actor_in(session, committed_admin["user"]),
+                                  {"role": "handler", "purpose": "handle"}).id
+    start = threading.Barrier(2)
+
+    def switch_off(rule_id: int) -> str:
+        with Session(engine, expire_on_commit=False) as session:
+            actor = _actor_in(session, committed_admin["user"])
+            start.wait()
+            try:
+                set_routing_rule_active(session, actor, rule_id, False)
+            except Conflict:
+                return "refused"
+            return "switched off"
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(switch_off, (first, second))) == ["refused", "switched off"]
+    with Session(engine) as session:
+        active = session.scalars(select(RoutingRule).where(RoutingRule.id.in_((first, second)),
+                                                           RoutingRule.active.is_(True))).all()
+    assert len(active) == 1
