@@ -1,6 +1,7 @@
 """What a case change tells whom, queued in the change's own transaction (the outbox delivers it)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -8,19 +9,41 @@ from sqlalchemy.orm import Session
 
 from kia.cases.models import Case, CaseWatcher
 from kia.outbox.models import NotificationKind
-from kia.outbox.services import case_payload, queue
+from kia.outbox.services import Audience, case_payload, insert_rows, notification_rows, queue
 
 
 def _event(case: Case, what: str, now: datetime) -> str:
     return f"{what}:{case.id}:{int(now.timestamp())}"
 
 
+@dataclass
+class NewCaseNotices:
+    """The handler and everyone informed by routing hear of new cases (flushed: they have their ids).
+    Who they are and their settings are read first; the rows are made at `queue`, so a filing can read
+    before taking its registration number and write the notices, numbers in them, right after."""
+
+    cases: list[Case]
+    recipients: dict[int, list[int]]   # case id → user ids, the handler first
+    audience: Audience
+
+    @classmethod
+    def load(cls, session: Session, cases: list[Case]) -> "NewCaseNotices":
+        recipients = {case.id: [case.assignee_id] if case.assignee_id else [] for case in cases}
+        for case_id, user_id in session.execute(select(CaseWatcher.case_id, CaseWatcher.user_id)
+                                                .where(CaseWatcher.case_id.in_(recipients)).order_by(CaseWatcher.id)):
+            recipients[case_id].append(user_id)
+        return cls(cases, recipients, Audience.load(session, {u for ids in recipients.values() for u in ids}))
+
+    def queue(self, session: Session, now: datetime) -> int:
+        return insert_rows(session, [
+            row for case in self.cases
+            for row in notification_rows(self.audience, NotificationKind.NEW_CASE, f"new_case:{case.id}", case,
+                                         self.recipients[case.id], case_payload(case), now)])
+
+
 def notify_new_case(session: Session, case: Case, now: datetime) -> int:
     """The handler and everyone informed by routing hear of a new case (the case must have its id)."""
-    watchers = list(session.scalars(select(CaseWatcher.user_id).where(CaseWatcher.case_id == case.id)))
-    recipients = ([case.assignee_id] if case.assignee_id else []) + watchers
-    return queue(session, NotificationKind.NEW_CASE, f"new_case:{case.id}", case, recipients,
-                 case_payload(case), now)
+    return NewCaseNotices.load(session, [case]).queue(session, now)
 
 
 def notify_assigned(session: Session, case: Case, now: datetime) -> int:

@@ -136,10 +136,10 @@ class AnonymousReceipt:
 def _file_with_code(session: Session, actor: Actor | None, data: IncidentInput, tz: ZoneInfo,
                     now: datetime) -> AnonymousReceipt:
     report = validate_report(session, actor, data, tz, now)
-    incident = store_report(session, report, data, tz, now, reporter_id=None)
+    stored = store_report(session, report, data, tz, now, reporter_id=None)
     code = new_code()
-    session.flush()
-    session.add(FollowUpCode(incident_id=incident.id, code_hash=code_digest(code)))
+    session.add(FollowUpCode(incident_id=stored.incident.id, code_hash=code_digest(code)))
+    incident = stored.finish(session, now)
     session.commit()
     return AnonymousReceipt(number=incident.number, follow_up_code=code, cases=report_status(incident).cases)
 

@@ -1,5 +1,6 @@
 """Filing and reading incidents. Filing validates everything, then stores incident, persons and cases
-in one transaction (nothing is half-stored) and allocates the registration number last."""
+in one transaction (nothing is half-stored) and allocates the registration number last, right before
+the commit: the counter's row lock orders concurrent filings, so it is held as briefly as can be."""
 from __future__ import annotations
 
 import base64
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from kia.access import Actor, may_file_on, record_visibility, subtree_ids
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
-from kia.cases.notices import notify_new_case
+from kia.cases.notices import NewCaseNotices
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
@@ -24,7 +25,7 @@ from kia.incidents.fields import validate_field_values
 from kia.incidents.models import (
     IdempotencyKey, Incident, IncidentPerson, IncidentType, PersonCategory, PersonRole,
 )
-from kia.incidents.numbering import next_registration_number
+from kia.incidents.numbering import number_incident, provisional_number
 from kia.orgs.models import OrgUnit
 from kia.orgs.services import administration_of
 from kia.deadlines.services import active_deadline_rules, sync_obligations
@@ -159,9 +160,9 @@ def _affected_pupils(persons: list[IncidentPerson]) -> list[IncidentPerson]:
 
 def _cases_for(incident: Incident, incident_type: IncidentType) -> list[Case]:
     subjects = _affected_pupils(incident.persons) if incident_type.case_per_affected_pupil else [None]
-    # Numbered in store_report once the incident's number is allocated.
-    return [Case(number="", incident_type=incident_type, org_unit=incident.org_unit, subject_person=subject)
-            for subject in subjects]
+    # Numbered "<incident's number>-1", "-2", … once the incident's number is allocated.
+    return [Case(number=f"{incident.number}-{index}", incident_type=incident_type, org_unit=incident.org_unit,
+                 subject_person=subject) for index, subject in enumerate(subjects, start=1)]
 
 
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incident | None:
@@ -186,31 +187,44 @@ def open_case(session: Session, case: Case, actor_id: int | None, tz: ZoneInfo, 
     sync_obligations(session, case, tz, now, rules)
 
 
+@dataclass
+class StoredReport:
+    """A report written in full under a provisional number. `finish` numbers it and queues its notices:
+    the caller adds what else belongs to the filing, calls `finish`, and commits at once."""
+
+    incident: Incident
+    administration: OrgUnit
+    year: int
+    notices: NewCaseNotices
+
+    def finish(self, session: Session, now: datetime) -> Incident:
+        session.flush()   # what the caller added is written before the counter's lock is taken
+        number_incident(session, self.incident, self.administration, self.year)
+        self.notices.queue(session, now)
+        return self.incident
+
+
 def store_report(session: Session, report: ValidatedReport, data: IncidentInput, tz: ZoneInfo, now: datetime,
-                 reporter_id: int | None) -> Incident:
-    """Add the incident, its persons and cases to the session (the caller commits): cases are routed
-    and their timelines opened; the registration number is allocated last to hold its lock briefly."""
+                 reporter_id: int | None) -> StoredReport:
+    """Write the incident, its persons and cases (routed, timelines opened, deadlines started) under a
+    provisional number, and read who is to hear of the new cases. Then `finish`, and commit."""
     incident = Incident(
-        incident_type=report.incident_type, org_unit=report.unit, occurred_at=report.occurred_at,
-        known_at=report.known_at, reported_at=now, location=data.location.strip(),
-        description=data.description.strip(), reporter_id=reporter_id, anonymous=reporter_id is None,
-        field_values=report.values, persons=report.persons,
+        number=provisional_number(), incident_type=report.incident_type, org_unit=report.unit,
+        occurred_at=report.occurred_at, known_at=report.known_at, reported_at=now,
+        location=data.location.strip(), description=data.description.strip(), reporter_id=reporter_id,
+        anonymous=reporter_id is None, field_values=report.values, persons=report.persons,
     )
     incident.cases = _cases_for(incident, report.incident_type)
-    # Nothing is flushed before the number exists; routing and the look-ups below only read.
+    # Nothing is flushed before everything is in place; routing and the look-ups below only read.
     with session.no_autoflush:
         session.add(incident)
         rules = active_deadline_rules(session)
         for case in incident.cases:
             open_case(session, case, reporter_id, tz, now, rules)
         administration = administration_of(session, report.unit)
-        incident.number = next_registration_number(session, administration, now.astimezone(tz).year)
-        for index, case in enumerate(incident.cases, start=1):
-            case.number = f"{incident.number}-{index}"
-    session.flush()   # the cases' ids name them in the notifications
-    for case in incident.cases:
-        notify_new_case(session, case, now)
-    return incident
+    session.flush()   # the cases' ids name them in the notices
+    return StoredReport(incident, administration, now.astimezone(tz).year,
+                        NewCaseNotices.load(session, incident.cases))
 
 
 def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo,
@@ -225,11 +239,12 @@ def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneI
         return earlier, False
 
     report = validate_report(session, actor, data, tz, now)
-    incident = store_report(session, report, data, tz, now, None if data.anonymous else actor.user_id)
+    stored = store_report(session, report, data, tz, now, None if data.anonymous else actor.user_id)
     if idempotency:
         session.add(IdempotencyKey(user_id=actor.user_id, key=idempotency[0],
-                                   fingerprint=idempotency[1], incident=incident))
+                                   fingerprint=idempotency[1], incident=stored.incident))
     try:
+        incident = stored.finish(session, now)
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -8,6 +8,7 @@ from kia.cases.models import Case, CaseState
 from kia.errors import ValidationFailed
 from kia.incidents.models import Incident, IncidentPerson
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
+from kia.outbox.models import Notification
 from tests.conftest import TZ
 from tests.factories import THREAT_FIELDS
 
@@ -75,6 +76,19 @@ def test_victimisation_gets_one_case_per_affected_pupil(db, reporter):
     assert [c.number for c in incident.cases] == [f"{incident.number}-1", f"{incident.number}-2"]
     assert {c.subject_person.name for c in incident.cases} == {"Elev 0", "Elev 1"}
     assert all(c.subject_person.role == "affected" for c in incident.cases)
+
+
+def test_the_numbers_written_and_told_are_the_registration_numbers(db, make, reporter):
+    """Written under a provisional number first and numbered last: nothing provisional is left or told."""
+    make.user(("handler", "S1"))
+    incident, _ = file_incident(db, reporter, victimisation(pupils=2), TZ, now=NOW)
+    db.expire_all()
+    stored = db.scalars(select(Case.number).where(Case.incident_id == incident.id).order_by(Case.id)).all()
+    assert db.scalar(select(Incident.number).where(Incident.id == incident.id)) == "UTBF-2026-00001"
+    assert stored == ["UTBF-2026-00001-1", "UTBF-2026-00001-2"]
+    told = db.scalars(select(Notification.payload).where(Notification.case_id.in_(
+        select(Case.id).where(Case.incident_id == incident.id)))).all()
+    assert told and {p["case_number"] for p in told} == set(stored)
 
 
 def test_victimisation_without_affected_pupil_is_refused_and_nothing_stored(db, reporter):
