@@ -4,10 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kia.cases.models import Case, CaseWatcher
+from kia.cases.models import Case
 from kia.outbox.models import NotificationKind
 from kia.outbox.services import Audience, case_payload, insert_rows, notification_rows, queue
 
@@ -27,12 +26,12 @@ class NewCaseNotices:
     audience: Audience
 
     @classmethod
-    def load(cls, session: Session, cases: list[Case]) -> "NewCaseNotices":
-        recipients = {case.id: [case.assignee_id] if case.assignee_id else [] for case in cases}
-        for case_id, user_id in session.execute(select(CaseWatcher.case_id, CaseWatcher.user_id)
-                                                .where(CaseWatcher.case_id.in_(recipients)).order_by(CaseWatcher.id)):
-            recipients[case_id].append(user_id)
-        return cls(cases, recipients, Audience.load(session, {u for ids in recipients.values() for u in ids}))
+    def load(cls, session: Session, routed: list[tuple[Case, list[int]]]) -> "NewCaseNotices":
+        """`routed`: each new case with the ids routing informed of it (kia.routing.route_case)."""
+        recipients = {case.id: ([case.assignee_id] if case.assignee_id else []) + informed
+                      for case, informed in routed}
+        return cls([case for case, _ in routed], recipients,
+                   Audience.load(session, {u for ids in recipients.values() for u in ids}))
 
     def queue(self, session: Session, now: datetime) -> int:
         return insert_rows(session, [
@@ -41,9 +40,9 @@ class NewCaseNotices:
                                          self.recipients[case.id], case_payload(case), now)])
 
 
-def notify_new_case(session: Session, case: Case, now: datetime) -> int:
-    """The handler and everyone informed by routing hear of a new case (the case must have its id)."""
-    return NewCaseNotices.load(session, [case]).queue(session, now)
+def notify_new_case(session: Session, case: Case, informed: list[int], now: datetime) -> int:
+    """The handler and those routing informed hear of a new case (the case must have its id)."""
+    return NewCaseNotices.load(session, [(case, informed)]).queue(session, now)
 
 
 def notify_assigned(session: Session, case: Case, now: datetime) -> int:

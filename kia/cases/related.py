@@ -90,11 +90,11 @@ def add_related_case(session: Session, actor: Actor, case_id: int, data: Related
     case = Case(number=_next_number(incident), incident=incident, incident_type=new_type,
                 org_unit=incident.org_unit, subject_person=subject, field_values=values)
     session.add(case)
-    open_case(session, case, actor.user_id, tz, now)
+    informed = open_case(session, case, actor.user_id, tz, now)
     record(session, case, actor.user_id, "created_from", field="related_to", new=source.number)
     record(session, source, actor.user_id, "related_case_added", field="related_cases", new=case.number)
     session.flush()   # the new case's id names it in the notifications
-    notify_new_case(session, case, now)
+    notify_new_case(session, case, informed, now)
     session.commit()
     return case
 

@@ -176,15 +176,17 @@ def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incid
 
 
 def open_case(session: Session, case: Case, actor_id: int | None, tz: ZoneInfo, now: datetime,
-              rules: list | None = None) -> None:
+              rules: list | None = None) -> list[int]:
     """A new case's first steps, at filing or when a related case is added later: its timeline opened, routed
-    (rules, substitutes, those informed), the handler's notice recorded, its deadlines started. Flushes nothing."""
+    (rules, substitutes, those informed), the handler's notice recorded, its deadlines started. Flushes nothing;
+    returns the ids of those informed."""
     record(session, case, actor_id, "case_created", new=CaseState.RECEIVED)
-    route_case(session, case, now)
+    informed = route_case(session, case, now)
     if case.assignee_id is not None:
         # KIA itself tells the handler (rektor/chef) at once: that is the report to the principal.
         case.milestones.append(Milestone(kind=MilestoneKind.PRINCIPAL_NOTIFIED, at=now, reference="KIA"))
     sync_obligations(session, case, tz, now, rules)
+    return informed
 
 
 @dataclass
@@ -219,12 +221,11 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
     with session.no_autoflush:
         session.add(incident)
         rules = active_deadline_rules(session)
-        for case in incident.cases:
-            open_case(session, case, reporter_id, tz, now, rules)
+        informed = [open_case(session, case, reporter_id, tz, now, rules) for case in incident.cases]
         administration = administration_of(session, report.unit)
     session.flush()   # the cases' ids name them in the notices
     return StoredReport(incident, administration, now.astimezone(tz).year,
-                        NewCaseNotices.load(session, incident.cases))
+                        NewCaseNotices.load(session, list(zip(incident.cases, informed))))
 
 
 def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo,

@@ -93,10 +93,10 @@ def _stand_in(session: Session, case: Case, handler_id: int, now: datetime) -> i
     return substitute_id if Actor.for_user(substitute).holds_role_over(case.org_unit, HANDLES_CASES) else None
 
 
-def route_case(session: Session, case: Case, now: datetime) -> None:
+def route_case(session: Session, case: Case, now: datetime) -> list[int]:
     """Assign a new case to the nearest holder of the role of the most specific HANDLE rule that has a
     holder (or to that user's active substitute), then inform the holders named by the INFORM rules.
-    Routing is the system's doing: its timeline entries have no actor."""
+    Routing is the system's doing: its timeline entries have no actor. Returns the ids informed."""
     applicable = [r for r in matching_rules(session, case) if case.serious or not r.only_serious]
     holders = nearest_holders_by_role(session, case.org_unit, {r.role for r in applicable})
     # A rule for a category or for any type may name a role that must not have this case (a säkerhets-
@@ -113,7 +113,7 @@ def route_case(session: Session, case: Case, now: datetime) -> None:
         else:
             case.assignee_id = handler_id
             record(session, case, None, "assigned", field="assignee", new=handler_id)
-    _inform_by_rules(session, case, [r for r in applicable if r.purpose == RoutingPurpose.INFORM], holders)
+    return _inform_by_rules(session, case, [r for r in applicable if r.purpose == RoutingPurpose.INFORM], holders)
 
 
 def _inform_by_rules(session: Session, case: Case, rules: list[RoutingRule], holders: dict[Role, list[int]],
