@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from kia.cases.models import Case, TimelineEntry
@@ -102,17 +101,19 @@ class _Recipients:
 
 
 def _claim(session: Session, pairs: list[tuple[int, EscalationStep]], now: datetime) -> set[tuple[int, str]]:
-    """Claim ladder steps by inserting their unique rows; returns the pairs this transaction won."""
+    """Claim ladder steps by inserting their unique rows; returns the pairs this transaction won (those not
+    taken before, e.g. by a ladder restarted when a due time moved back). The batch's obligations are locked
+    (PostgreSQL) or this transaction is the only writer (SQLite), so no other sweep claims them meanwhile;
+    should one ever, the unique rows refuse it and the whole batch rolls back."""
     if not pairs:
         return set()
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = Escalation.__table__
-    statement = (dialect.insert(table)
-                 .on_conflict_do_nothing(index_elements=["obligation_id", "step"])
-                 .returning(table.c.obligation_id, table.c.step))
-    # RETURNING, not rowcount: drivers disagree on rowcount for INSERT … ON CONFLICT.
-    rows = [{"obligation_id": o, "step": s, "at": now} for o, s in pairs]
-    return {(o, str(s)) for o, s in session.execute(statement, rows).all()}
+    taken = {(o, str(s)) for o, s in session.execute(select(Escalation.obligation_id, Escalation.step).where(
+        Escalation.obligation_id.in_({o for o, _ in pairs})))}
+    won = [(o, s) for o, s in pairs if (o, str(s)) not in taken]
+    if won:   # a plain executemany: no multi-row statement for the driver to parse per batch
+        session.connection().execute(insert(Escalation.__table__),
+                                     [{"obligation_id": o, "step": s, "at": now} for o, s in won])
+    return {(o, str(s)) for o, s in won}
 
 
 def _obligation_label(obligation: Obligation) -> dict[str, str]:

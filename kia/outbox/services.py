@@ -47,6 +47,8 @@ class Audience:
         return cls({u.id: u for u in users}, list(hooks))
 
     def webhooks_for(self, case: Case, kind: NotificationKind) -> list[WebhookSubscription]:
+        if not self.webhooks:
+            return []
         ancestors = set(case.org_unit.ancestor_ids)
         return [h for h in self.webhooks
                 if (h.org_unit_id is None or h.org_unit_id in ancestors)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kia.cases.models import CaseState, TimelineEntry
 from kia.deadlines.escalation import sweep, sweep_side_by_side
-from kia.deadlines.models import DeadlineRule, Escalation, Obligation
+from kia.deadlines.models import DeadlineRule, Escalation, EscalationStep, Obligation
 from kia.deadlines.services import resync_open_cases, sync_obligations
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
 from kia.outbox.models import Channel, Notification
@@ -109,6 +109,20 @@ def test_confidential_cases_escalate_to_the_principal_organiser(db, people):
     sweep(db, FILED + timedelta(days=30))
     escalated = notified(db, "escalated")
     assert people["huvudman"].id in escalated and people["officer"].id not in escalated
+
+
+def test_a_ladder_put_back_does_not_take_its_steps_again(db, people):
+    """A due time moved back restarts the ladder; the steps already taken are claimed and stay taken."""
+    incident, _ = file_incident(db, people["staff"], threat(), TZ, now=FILED)
+    obligation = db.scalar(select(Obligation).where(Obligation.case_id == incident.cases[0].id))
+    assert sweep(db, ACK_DUE + timedelta(seconds=1)).steps["due"] == 1
+    obligation = db.get(Obligation, obligation.id)
+    obligation.next_step, obligation.next_step_at = EscalationStep.REMINDER, FILED + timedelta(minutes=5)
+    db.flush()
+    result = sweep(db, ACK_DUE + timedelta(seconds=2))
+    assert result.obligations == 1 and result.steps == {"reminder": 0, "due": 0, "escalated": 0}
+    assert db.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == "overdue", Notification.case_id == incident.cases[0].id)) == 2   # rektor, manager
 
 
 @pytest.mark.parametrize("how", ["two schedulers", "one scheduler, three sweeps side by side"])
