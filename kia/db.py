@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -90,6 +91,45 @@ def make_session_factory(engine_or_connection) -> sessionmaker[Session]:
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+# From this many rows on, PostgreSQL gets them by COPY: below, the temporary table costs more than it saves.
+COPY_FROM_ROWS = 100
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]], skip_existing: tuple[str, ...] = ()) -> int:
+    """Insert many rows (all with the same keys) in the session's transaction, skipping those whose unique
+    key `skip_existing` is taken; returns how many were added. On PostgreSQL many rows are COPYed into a
+    temporary table and inserted from it in one statement – several times faster than an executemany,
+    which binds and sends each row; SQLite, in-process, takes the executemany."""
+    if not rows:
+        return 0
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
+        statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
+        if skip_existing:
+            statement = statement.on_conflict_do_nothing(index_elements=list(skip_existing))
+        # Both drivers sum rowcount over the rows; kept past the cursor's closing.
+        return connection.execute(statement.execution_options(preserve_rowcount=True), rows).rowcount
+    names = list(rows[0])
+    # The values as SQLAlchemy would bind them: enums as their values, JSON wrapped, times in UTC.
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    staging = quote(f"staging_{table.name}")
+    cursor = connection.connection.driver_connection.cursor()
+    # Columns and types only (no constraints, no defaults); emptied after each use and at commit.
+    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                   f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA")
+    with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([process(row[name]) if process else row[name] for process, name in zip(processors, names)])
+    conflict = f" ON CONFLICT ({', '.join(quote(n) for n in skip_existing)}) DO NOTHING" if skip_existing else ""
+    cursor.execute(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {staging}{conflict}")
+    added = cursor.rowcount
+    cursor.execute(f"TRUNCATE {staging}")
+    return added
 
 
 def recreate_postgres_database(url: str) -> None:

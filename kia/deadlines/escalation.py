@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from kia.cases.models import Case, TimelineEntry
+from kia.db import bulk_insert
 from kia.deadlines.models import Escalation, EscalationStep, Obligation, ObligationStatus
 from kia.orgs.models import OrgUnit, Role
 from kia.outbox.models import NotificationKind
@@ -110,9 +111,7 @@ def _claim(session: Session, pairs: list[tuple[int, EscalationStep]], now: datet
     taken = {(o, str(s)) for o, s in session.execute(select(Escalation.obligation_id, Escalation.step).where(
         Escalation.obligation_id.in_({o for o, _ in pairs})))}
     won = [(o, s) for o, s in pairs if (o, str(s)) not in taken]
-    if won:   # a plain executemany: no multi-row statement for the driver to parse per batch
-        session.connection().execute(insert(Escalation.__table__),
-                                     [{"obligation_id": o, "step": s, "at": now} for o, s in won])
+    bulk_insert(session, Escalation.__table__, [{"obligation_id": o, "step": s, "at": now} for o, s in won])
     return {(o, str(s)) for o, s in won}
 
 
@@ -170,8 +169,7 @@ def _take_batch(session: Session, obligations: list[Obligation], now: datetime, 
         rows += notification_rows(audience, STEP_NOTICE[step], f"escalation:{obligation.id}:{step}", case,
                                   who[(obligation.id, step)], payload, now)
         result.steps[str(step)] += 1
-    if timeline:
-        session.connection().execute(insert(TimelineEntry.__table__), timeline)
+    bulk_insert(session, TimelineEntry.__table__, timeline)
     result.notifications += insert_rows(session, rows)
 
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, lazyload
 
 from kia.cases.models import Case
+from kia.db import bulk_insert
 from kia.outbox.models import Channel, DeliveryStatus, Notification, NotificationKind, WebhookSubscription
 from kia.orgs.models import User
 
@@ -73,15 +73,7 @@ def notification_rows(audience: Audience, kind: NotificationKind, event_key: str
 
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert outbox rows, skipping any whose dedupe key exists; returns how many were new."""
-    if not rows:
-        return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .execution_options(preserve_rowcount=True))
-    # A plain executemany: psycopg pipelines one prepared statement, where RETURNING would make SQLAlchemy
-    # build multi-row statements too long for psycopg's query cache (parsed again per batch). Both drivers
-    # sum rowcount over the rows, so it counts the rows really added (kept past the cursor's closing).
-    return session.connection().execute(statement, rows).rowcount
+    return bulk_insert(session, Notification.__table__, rows, skip_existing=("dedupe_key",))
 
 
 def queue(session: Session, kind: NotificationKind, event_key: str, case: Case, user_ids: list[int],
