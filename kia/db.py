@@ -1,10 +1,11 @@
 """Declarative base, constraint naming, UTC timestamps and engine/session set-up for SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import zlib
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, Table, bindparam, create_engine, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
@@ -97,6 +98,32 @@ def is_postgresql(session: Session) -> bool:
 COPY_FROM_ROWS = 100
 
 
+def _staged(session: Session, table: Table, rows: list[dict[str, Any]]):
+    """COPY the rows into a temporary table shaped as `table`'s columns (types only: no constraints, no
+    defaults, emptied at commit); returns the driver's cursor, the temporary table and the quoted columns.
+    The values go as SQLAlchemy would bind them: enums as their values, JSON wrapped, times in UTC."""
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    columns = [quote(name) for name in names]
+    # One temporary table per set of columns: an insert and an update of one table stage different ones.
+    staging = quote(f"staging_{table.name}_{zlib.crc32(' '.join(names).encode()):08x}")
+    cursor = connection.connection.driver_connection.cursor()
+    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                   f"SELECT {', '.join(columns)} FROM {quote(table.name)} WITH NO DATA")
+    cursor.execute(f"TRUNCATE {staging}")   # a table staged twice in one transaction starts empty again
+    with cursor.copy(f"COPY {staging} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([process(row[name]) if process else row[name] for process, name in zip(processors, names)])
+    return cursor, staging, columns
+
+
+def _copies(session: Session, rows: list[dict[str, Any]]) -> bool:
+    return session.connection().dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS
+
+
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]], skip_existing: tuple[str, ...] = ()) -> int:
     """Insert many rows (all with the same keys) in the session's transaction, skipping those whose unique
     key `skip_existing` is taken; returns how many were added. On PostgreSQL many rows are COPYed into a
@@ -104,32 +131,36 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]], skip
     which binds and sends each row; SQLite, in-process, takes the executemany."""
     if not rows:
         return 0
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
-        statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
+    if not _copies(session, rows):
+        connection = session.connection()
+        statement = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
         if skip_existing:
             statement = statement.on_conflict_do_nothing(index_elements=list(skip_existing))
         # Both drivers sum rowcount over the rows; kept past the cursor's closing.
         return connection.execute(statement.execution_options(preserve_rowcount=True), rows).rowcount
-    names = list(rows[0])
-    # The values as SQLAlchemy would bind them: enums as their values, JSON wrapped, times in UTC.
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in names)
-    staging = quote(f"staging_{table.name}")
-    cursor = connection.connection.driver_connection.cursor()
-    # Columns and types only (no constraints, no defaults); emptied after each use and at commit.
-    cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
-                   f"SELECT {columns} FROM {quote(table.name)} WITH NO DATA")
-    with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([process(row[name]) if process else row[name] for process, name in zip(processors, names)])
+    cursor, staging, columns = _staged(session, table, rows)
+    quote = session.connection().dialect.identifier_preparer.quote
     conflict = f" ON CONFLICT ({', '.join(quote(n) for n in skip_existing)}) DO NOTHING" if skip_existing else ""
-    cursor.execute(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {staging}{conflict}")
-    added = cursor.rowcount
-    cursor.execute(f"TRUNCATE {staging}")
-    return added
+    cursor.execute(f"INSERT INTO {quote(table.name)} ({', '.join(columns)}) "
+                   f"SELECT {', '.join(columns)} FROM {staging}{conflict}")
+    return cursor.rowcount
+
+
+def bulk_update(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Set the given columns of many rows, each row naming its primary key `id`, in the session's
+    transaction: by COPY and one UPDATE … FROM on PostgreSQL, an executemany otherwise."""
+    if not rows:
+        return
+    if not _copies(session, rows):
+        changed = {name: bindparam(f"new_{name}") for name in rows[0] if name != "id"}
+        statement = update(table).where(table.c.id == bindparam("row_id")).values(changed)
+        session.connection().execute(statement, [
+            {"row_id": row["id"], **{f"new_{name}": row[name] for name in changed}} for row in rows])
+        return
+    cursor, staging, columns = _staged(session, table, rows)
+    target = session.connection().dialect.identifier_preparer.quote(table.name)
+    assignments = ", ".join(f"{column} = staged.{column}" for column in columns if column != "id")
+    cursor.execute(f"UPDATE {target} SET {assignments} FROM {staging} AS staged WHERE {target}.id = staged.id")
 
 
 def recreate_postgres_database(url: str) -> None:

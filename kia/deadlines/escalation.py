@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from kia.cases.models import Case, TimelineEntry
-from kia.db import bulk_insert
+from kia.db import bulk_insert, bulk_update
 from kia.deadlines.models import Escalation, EscalationStep, Obligation, ObligationStatus
 from kia.orgs.models import OrgUnit, Role
 from kia.outbox.models import NotificationKind
@@ -135,17 +135,12 @@ def _due_steps(obligation: Obligation, now: datetime) -> list[EscalationStep]:
     return steps
 
 
-_ADVANCE = (update(Obligation.__table__).where(Obligation.__table__.c.id == bindparam("obligation_id"))
-            .values(next_step=bindparam("next_step"), next_step_at=bindparam("next_step_at"),
-                    updated_at=bindparam("updated_at")))
-
-
 def _advance(session: Session, obligations: list[Obligation], now: datetime) -> list[tuple[Obligation, EscalationStep]]:
-    """Move each obligation past the steps due by `now`, in one executemany rather than the unit of work's
+    """Move each obligation past the steps due by `now`, in one bulk update rather than the unit of work's
     bookkeeping per object; returns the steps to take."""
     planned = [(o, step) for o in obligations for step in _due_steps(o, now)]
-    session.connection().execute(_ADVANCE, [
-        {"obligation_id": o.id, "next_step": o.next_step, "next_step_at": o.next_step_at, "updated_at": now}
+    bulk_update(session, Obligation.__table__, [
+        {"id": o.id, "next_step": o.next_step, "next_step_at": o.next_step_at, "updated_at": now}
         for o in obligations])
     for obligation in obligations:   # written already: out of the session, so no flush weighs them again
         session.expunge(obligation)

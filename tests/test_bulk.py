@@ -1,12 +1,12 @@
-"""kia.db.bulk_insert: many rows by COPY on PostgreSQL (an executemany below COPY_FROM_ROWS, and on SQLite),
-with the values bound as SQLAlchemy binds them and rows whose unique key is taken skipped."""
+"""kia.db.bulk_insert and bulk_update: many rows by COPY on PostgreSQL (an executemany below COPY_FROM_ROWS,
+and on SQLite), with the values bound as SQLAlchemy binds them and rows whose unique key is taken skipped."""
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
 from kia.cases.models import TimelineEntry
-from kia.db import COPY_FROM_ROWS, bulk_insert
+from kia.db import COPY_FROM_ROWS, bulk_insert, bulk_update
 from kia.incidents.services import IncidentInput, file_incident
 from kia.outbox.models import Channel, DeliveryStatus, Notification, NotificationKind
 from tests.conftest import TZ
@@ -37,6 +37,22 @@ def test_rows_arrive_as_bound_and_taken_keys_are_skipped(db, make, count):
     assert last.payload == {"case_number": f"UTBF-2026-{count - 1:05d}-1", "type_name": {"sv": "Hot och våld"},
                             "n": count - 1}
     assert last.next_attempt_at == AT and last.webhook_id is None
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM_ROWS + 20])
+def test_an_update_sets_each_row_its_own_values_and_no_other_row(db, make, count):
+    user, other = make.user(), make.user()
+    bulk_insert(db, Notification.__table__, [_row(user.id, n) for n in range(count)] + [_row(other.id, 0)])
+    ids = db.scalars(select(Notification.id).where(Notification.user_id == user.id)).all()
+    later = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    bulk_update(db, Notification.__table__, [
+        {"id": i, "status": DeliveryStatus.FAILED, "attempts": i % 7, "next_attempt_at": later} for i in ids])
+    db.expire_all()
+    changed = db.scalars(select(Notification).where(Notification.user_id == user.id)).all()
+    assert {(n.status, n.attempts, n.next_attempt_at) for n in changed} == {
+        (DeliveryStatus.FAILED, i % 7, later) for i in ids}
+    untouched = db.scalar(select(Notification).where(Notification.user_id == other.id))
+    assert (untouched.status, untouched.attempts, untouched.next_attempt_at) == (DeliveryStatus.PENDING, 0, AT)
 
 
 def test_json_values_and_nothing_left_behind_between_calls(db, make, reporter_case):
