@@ -153,6 +153,17 @@ def roles_taking_on(incident_type) -> set[Role]:
     return TAKES_ON_CONFIDENTIAL_CASES if incident_type.confidential else TAKES_ON_CASES
 
 
+def roles_reading(incident_type) -> set[Role]:
+    """The roles that may read this type's cases in their subtree (record_visibility, for one type): only
+    they may be told of such a case, since a notice alone says that it exists."""
+    roles = set(SEES_ALL_TYPES)
+    if not incident_type.confidential:
+        roles |= SEES_NON_CONFIDENTIAL
+        if incident_type.category == Category.WORK_ENVIRONMENT:
+            roles |= SEES_WORK_ENVIRONMENT
+    return roles
+
+
 def may_take_on(candidate: Actor, case) -> bool:
     return candidate.holds_role_over(case.org_unit, roles_taking_on(case.incident_type))
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kia.access import HANDLES_CASES, Actor, roles_taking_on
+from kia.access import HANDLES_CASES, Actor, roles_reading, roles_taking_on
 from kia.cases.models import Case, CaseWatcher
 from kia.cases.timeline import record
 from kia.orgs.models import Membership, OrgUnit, Role, User
@@ -119,7 +119,10 @@ def route_case(session: Session, case: Case, now: datetime) -> list[int]:
 def _inform_by_rules(session: Session, case: Case, rules: list[RoutingRule], holders: dict[Role, list[int]],
                      actor_id: int | None = None) -> list[int]:
     added: list[int] = []
-    for rule in rules:
+    # A rule for any type may name a role that must not read this one (the säkerhetssamordnare and a serious
+    # kränkning case): passed over, as the notice alone would tell them the case exists.
+    readers = roles_reading(case.incident_type)
+    for rule in (r for r in rules if r.role in readers):
         others = [uid for uid in holders.get(rule.role, []) if uid != case.assignee_id]
         added += inform(session, case, others, rule.role, actor_id)
     return added

@@ -84,6 +84,13 @@ def test_a_serious_case_informs_the_administrations_safety_officers_once(db, fil
     assert len(timeline(db, case, "informed")) == 2   # the skyddsombud, then the safety officer
 
 
+def test_a_serious_victimisation_is_not_told_to_the_safety_officers_who_may_not_read_it(db, filing, people):
+    case, = filing.victimisation(pupils=1)
+    case.serious = True
+    assert inform_on_serious(db, case, utcnow()) == []
+    assert people.safety_officer.user_id not in watchers(db, case)
+
+
 # ---- nearest holders ----------------------------------------------------------------------------
 
 def test_a_unit_without_a_handler_goes_to_the_nearest_ancestors_handler(db, filing, make):
