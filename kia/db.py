@@ -105,7 +105,7 @@ def _staged(session: Session, table: Table, rows: list[dict[str, Any]]):
     connection = session.connection()
     dialect = connection.dialect
     names = list(rows[0])
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
     quote = dialect.identifier_preparer.quote
     columns = [quote(name) for name in names]
     # One temporary table per set of columns: an insert and an update of one table stage different ones.

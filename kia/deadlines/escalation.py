@@ -22,6 +22,7 @@ from kia.routing.services import nearest_holders_for_units
 LADDER = [EscalationStep.REMINDER, EscalationStep.DUE, EscalationStep.ESCALATED]
 REMINDER_AT_LEAST_BEFORE = timedelta(hours=2)
 ACTION_ESCALATE_AFTER = timedelta(hours=24)
+BATCH = 1000   # obligations per transaction: what a sweep holds in memory at a time
 SWEPT_CASE_COLUMNS = (Case.id, Case.number, Case.incident_id, Case.incident_type_id, Case.org_unit_id, Case.state,
                       Case.assignee_id)
 STEP_NOTICE = {EscalationStep.REMINDER: NotificationKind.REMINDER, EscalationStep.DUE: NotificationKind.OVERDUE,
@@ -168,7 +169,7 @@ def _take_batch(session: Session, obligations: list[Obligation], now: datetime, 
     result.notifications += insert_rows(session, rows)
 
 
-def sweep(session: Session, now: datetime, batch: int = 1000) -> SweepResult:
+def sweep(session: Session, now: datetime, batch: int = BATCH) -> SweepResult:
     """Take every ladder step that has come due by `now`, a batch per transaction."""
     result = SweepResult()
     recipients = _Recipients(session)
@@ -195,7 +196,7 @@ def sweep(session: Session, now: datetime, batch: int = 1000) -> SweepResult:
 
 
 def sweep_side_by_side(session_factory: sessionmaker[Session], now: datetime, workers: int,
-                       batch: int = 500) -> SweepResult:
+                       batch: int = BATCH) -> SweepResult:
     """Sweep with `workers` sweeps at once, each in its own session. On PostgreSQL SKIP LOCKED gives each
     batch to one of them, and one's Python work overlaps another's wait on the database; SQLite lets one
     writer in at a time, so there it is one sweep."""
