@@ -28,7 +28,8 @@ WITH counter AS (
     ON CONFLICT (administration_id, year) DO UPDATE SET last_number = registration_counters.last_number + 1
     RETURNING last_number),
 numbered AS (
-    UPDATE incidents SET number = :prefix || lpad(counter.last_number::text, 5, '0') FROM counter
+    UPDATE incidents SET number = :prefix || lpad(counter.last_number::text,
+                                                  greatest(5, length(counter.last_number::text)), '0') FROM counter
     WHERE incidents.id = :incident_id RETURNING incidents.number),
 cases_numbered AS (
     UPDATE cases SET number = numbered.number || substr(cases.number, strpos(cases.number, '-')) FROM numbered

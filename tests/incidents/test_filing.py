@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from kia.cases.models import Case, CaseState
 from kia.errors import ValidationFailed
-from kia.incidents.models import Incident, IncidentPerson
+from kia.incidents.models import Incident, IncidentPerson, RegistrationCounter
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
 from kia.outbox.models import Notification
 from tests.conftest import TZ
@@ -62,6 +62,13 @@ def test_numbers_run_per_administration_and_year(db, tree, make, reporter):
     next_year, _ = file_incident(db, reporter, threat(), TZ, now=datetime(2027, 1, 2, tzinfo=timezone.utc))
     assert [first.number, second.number, other_admin.number, next_year.number] == [
         "UTBF-2026-00001", "UTBF-2026-00002", "HAGALV-2026-00001", "UTBF-2027-00001"]
+
+
+def test_the_hundred_thousandth_number_has_six_digits(db, tree, reporter):
+    db.add(RegistrationCounter(administration_id=tree["UTBF"].id, year=2026, last_number=99_999))
+    db.flush()
+    incident, _ = file_incident(db, reporter, threat(), TZ, now=NOW)
+    assert (incident.number, incident.cases[0].number) == ("UTBF-2026-100000", "UTBF-2026-100000-1")
 
 
 def test_year_of_the_number_is_the_stockholm_year(db, reporter):
