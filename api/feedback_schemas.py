@@ -20,6 +20,21 @@ class MessageIn(Schema):
     body = fields.String(required=True, metadata={"description": "at most 5,000 characters"})
 
 
+FOLLOW_UP_CODE = {"description": "the follow-up code given when the report was filed (dashes, spaces and case "
+                                 "do not matter); in the body, never in a URL, where logs would keep it"}
+
+
+class FollowupIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, metadata=FOLLOW_UP_CODE)
+
+
+class ReporterMessageIn(MessageIn):
+    code = fields.String(required=True, metadata=FOLLOW_UP_CODE)
+
+
 class MyIncidentQuery(PageQuery):
     """One's own reports, a page at a time."""
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from api.feedback_schemas import AnonymousReceiptOut, FollowupOut, MessageIn, PublicIncidentIn, ReporterMessageOut
+from api.feedback_schemas import (
+    AnonymousReceiptOut, FollowupIn, FollowupOut, PublicIncidentIn, ReporterMessageIn, ReporterMessageOut,
+)
 from api.openapi import json_body as body_of, json_response, problems, ref
 from api.problems import domain_problem, json_body
 from api.schemas import IncidentTypeOut, OrgUnitOut
@@ -61,21 +63,22 @@ def create_anonymous_incident():
     return AnonymousReceiptOut().dump(receipt), 201
 
 
-@bp.get("/followup/<code>")
-def show_followup(code: str):
+# The code goes in the body: a URL is kept in access logs (ours, proxies'), and the code opens the report.
+@bp.post("/followup")
+def show_followup():
+    code = FollowupIn().load(json_body())["code"]
     return FollowupOut().dump(followup(db_session(), code, _guard()))
 
 
-@bp.post("/followup/<code>/messages")
-def create_reporter_message(code: str):
-    body = MessageIn().load(json_body())["body"]
-    return ReporterMessageOut().dump(write_as_reporter(db_session(), code, body, _guard())), 201
+@bp.post("/followup/messages")
+def create_reporter_message():
+    data = ReporterMessageIn().load(json_body())
+    return ReporterMessageOut().dump(write_as_reporter(db_session(), data["code"], data["body"], _guard())), 201
 
 
 OPENAPI_SCHEMAS = {"PublicIncidentIn": PublicIncidentIn, "AnonymousReceiptOut": AnonymousReceiptOut,
-                   "ReporterMessageOut": ReporterMessageOut, "FollowupOut": FollowupOut}
-CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
-        "description": "the follow-up code given when the report was filed (dashes, spaces and case do not matter)"}
+                   "ReporterMessageOut": ReporterMessageOut, "FollowupIn": FollowupIn, "FollowupOut": FollowupOut,
+                   "ReporterMessageIn": ReporterMessageIn}
 PUBLIC = {"tags": ["public (no login)"], "security": []}
 
 
@@ -92,12 +95,14 @@ def openapi_paths(spec) -> None:
         "requestBody": body_of("PublicIncidentIn"),
         "responses": {"201": json_response(ref("AnonymousReceiptOut"), "Filed"),
                       **problems(400, 413, 415, 422, 429)}}})
-    spec.path("/public/followup/{code}", operations={"get": {
-        **PUBLIC, "summary": "The report's status and the messages with its handlers", "parameters": [CODE],
-        "description": "Wrong codes count against the client address; beyond the limit every lookup is 429.",
-        "responses": {"200": json_response(ref("FollowupOut")), **problems(404, 429)}}})
-    spec.path("/public/followup/{code}/messages", operations={"post": {
-        **PUBLIC, "summary": "Write to the report's handlers", "parameters": [CODE],
-        "requestBody": body_of("MessageIn"),
+    spec.path("/public/followup", operations={"post": {
+        **PUBLIC, "summary": "The report's status and the messages with its handlers, for its follow-up code",
+        "description": "Wrong codes count against the client address; beyond the limit every lookup is 429. "
+                       "The code is sent in the body, never in the URL, so no log keeps it.",
+        "requestBody": body_of("FollowupIn"),
+        "responses": {"200": json_response(ref("FollowupOut")), **problems(400, 404, 415, 422, 429)}}})
+    spec.path("/public/followup/messages", operations={"post": {
+        **PUBLIC, "summary": "Write to the report's handlers, with its follow-up code",
+        "requestBody": body_of("ReporterMessageIn"),
         "responses": {"201": json_response(ref("ReporterMessageOut"), "Sent"),
                       **problems(400, 404, 415, 422, 429)}}})

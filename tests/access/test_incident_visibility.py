@@ -100,7 +100,7 @@ def test_anonymous_report_hides_the_reporter_and_gives_a_follow_up_code(api, cli
     # The filer is not recorded, so the report is not theirs to read as a named reporter …
     assert filer.get(f"/api/v1/incidents/{incident['id']}").status_code == 404
     # … but the code gives them its status, as for any anonymous reporter.
-    followup = client.get(f"/api/v1/public/followup/{receipt['follow_up_code']}")
+    followup = client.post("/api/v1/public/followup", json={"code": receipt["follow_up_code"]})
     assert followup.status_code == 200 and followup.get_json()["report"]["number"] == receipt["number"]
 
 

@@ -83,7 +83,7 @@ def test_filing_returns_the_number_and_a_code_that_is_stored_nowhere(anonymous, 
 def test_the_code_opens_the_report_and_is_not_shown_again(anonymous):
     code = anonymous.file().get_json()["follow_up_code"]
     for typed in (code, code.lower(), code.replace("-", "")):
-        response = anonymous.get(f"/followup/{typed}")
+        response = anonymous.post("/followup", json={"code": typed})
         assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
         assert code not in response.get_data(as_text=True)
     seen = response.get_json()
@@ -119,11 +119,11 @@ def test_messages_both_ways(anonymous, handler, db):
 
     answer = handler.post(url, json={"body": "Tack! Var i trapphuset sitter räcket?"})
     assert answer.status_code == 201 and answer.get_json()["author"]["id"]
-    sent = anonymous.post(f"/followup/{code}/messages", json={"body": "Vid andra våningen."})
+    sent = anonymous.post("/followup/messages", json={"code": code, "body": "Vid andra våningen."})
     assert sent.status_code == 201
     assert set(sent.get_json()) == {"from", "body", "created_at"}
 
-    thread = anonymous.get(f"/followup/{code}").get_json()["messages"]
+    thread = anonymous.post("/followup", json={"code": code}).get_json()["messages"]
     assert [(m["from"], m["body"]) for m in thread] == [
         ("handler", "Tack! Var i trapphuset sitter räcket?"), ("reporter", "Vid andra våningen.")]
     assert all(set(m) == {"from", "body", "created_at"} for m in thread)   # not even the handler's name
@@ -134,26 +134,26 @@ def test_messages_both_ways(anonymous, handler, db):
 
 def test_an_empty_message_is_a_problem_for_the_body(anonymous):
     code = anonymous.file().get_json()["follow_up_code"]
-    response = anonymous.post(f"/followup/{code}/messages", json={"body": " "}, headers={"Accept-Language": "en"})
+    response = anonymous.post("/followup/messages", json={"code": code, "body": " "}, headers={"Accept-Language": "en"})
     assert response.status_code == 422 and response.get_json()["errors"] == {"body": ["Write a message."]}
 
 
 def test_wrong_codes_all_get_the_same_404(anonymous):
     anonymous.file()
-    answers = [anonymous.get(f"/followup/{code}") for code in ("AAAA-BBBB", "x" * 32)]
+    answers = [anonymous.post("/followup", json={"code": code}) for code in ("AAAA-BBBB", "x" * 32)]
     assert [a.status_code for a in answers] == [404, 404]
     assert answers[0].mimetype == PROBLEM and answers[0].get_json() == answers[1].get_json()
-    posted = anonymous.post("/followup/AAAA-BBBB/messages", json={"body": "Hej"})
+    posted = anonymous.post("/followup/messages", json={"code": "AAAA-BBBB", "body": "Hej"})
     assert posted.status_code == 404 and posted.get_json() == answers[0].get_json()
 
 
 def test_after_too_many_wrong_codes_even_the_right_one_waits(anonymous, client):
     code = anonymous.file().get_json()["follow_up_code"]
-    statuses = [anonymous.get(f"/followup/{'A' * 32}-{n}").status_code for n in range(3)]
-    refused = anonymous.get(f"/followup/{code}")
+    statuses = [anonymous.post("/followup", json={"code": f"{'A' * 32}-{n}"}).status_code for n in range(3)]
+    refused = anonymous.post("/followup", json={"code": code})
     assert statuses == [404, 404, 404] and refused.status_code == 429 and refused.mimetype == PROBLEM
     assert 1 <= int(refused.headers["Retry-After"]) <= 3600
-    assert Anonymous(client, "203.0.113.78").get(f"/followup/{code}").status_code == 200
+    assert Anonymous(client, "203.0.113.78").post("/followup", json={"code": code}).status_code == 200
 
 
 def _until_refused(send, limit: int):
@@ -180,8 +180,8 @@ def test_reports_per_client_are_limited(anonymous, db):
 
 def test_documented_as_public_in_openapi(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    public = {"/public/incident-types", "/public/org-units", "/public/incidents", "/public/followup/{code}",
-              "/public/followup/{code}/messages"}
+    public = {"/public/incident-types", "/public/org-units", "/public/incidents", "/public/followup",
+              "/public/followup/messages"}
     assert public <= set(spec["paths"])
     for path in public:
         for operation in spec["paths"][path].values():
