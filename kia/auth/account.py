@@ -45,8 +45,8 @@ class SignInGuard:
                      (f"{KEY_PREFIX}client:{digest(client)}", FAILURES_PER_CLIENT))
 
     def _refused(self) -> SignInsLimited:
-        ends = ratelimit.window_start(self.now, WINDOW) + WINDOW
-        return SignInsLimited(max(1, math.ceil((ends - self.now).total_seconds())))
+        return SignInsLimited(max(ratelimit.seconds_until_fewer(self.session, key, WINDOW, self.now)
+                                  for key, _ in self.keys))
 
     def check(self) -> None:
         """Before the password is verified: refused once either allowance is spent (a right password too,

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,8 +65,7 @@ class ClientGuard:
         return f"{KEY_PREFIX}{limit.name}:{self._client}"
 
     def _refuse(self, limit: Limit) -> RateLimited:
-        ends = ratelimit.window_start(self.now, limit.window) + limit.window
-        return RateLimited(max(1, math.ceil((ends - self.now).total_seconds())))
+        return RateLimited(ratelimit.seconds_until_fewer(self.session, self._key(limit), limit.window, self.now))
 
     def count(self, limit: Limit) -> None:
         """Count this request against `limit`; RateLimited once the window's allowance is spent."""

@@ -205,13 +205,16 @@ def test_limits_apply_per_ipv4_address_or_ipv6_network(address, client):
     assert client_of(address) == client
 
 
-def test_requests_beyond_the_limit_wait_for_the_next_window(db, settings, guard):
+def test_requests_beyond_the_limit_wait_until_they_are_a_minute_old(db, settings, guard):
     for _ in range(settings.public_requests_per_minute):
         guard.request()
     with pytest.raises(RateLimited) as excinfo:
         guard.request()
-    assert excinfo.value.retry_after == 40
-    ClientGuard(db, settings, "198.51.100.23", now=NOW + timedelta(seconds=40)).request()
+    assert excinfo.value.retry_after == 60
+    # A new minute on the clock is no fresh allowance: the hits still count until they are a minute old.
+    with pytest.raises(RateLimited):
+        ClientGuard(db, settings, "198.51.100.23", now=datetime(2026, 3, 12, 12, 1, 5, tzinfo=timezone.utc)).request()
+    ClientGuard(db, settings, "198.51.100.23", now=NOW + timedelta(seconds=60)).request()
 
 
 def test_reports_per_hour_are_limited(db, tree, settings):
@@ -226,5 +229,6 @@ def test_windows_of_the_public_limits_are_forgotten_after_an_hour_and_no_others(
     hit(db, "login:someone", 5, timedelta(days=1), now=NOW - timedelta(hours=3))
     guard.request()
     ClientGuard(db, settings, "198.51.100.23", now=NOW + timedelta(hours=1, minutes=1)).request()
+    # Left: the login window (another prefix), and the request counted last (in a bucket of 60 s / 15).
     assert sorted(w.window_start for w in db.scalars(select(RateLimitWindow))) == [
-        datetime(2026, 3, 12, tzinfo=timezone.utc), datetime(2026, 3, 12, 13, 1, tzinfo=timezone.utc)]
+        datetime(2026, 3, 12, 8, 0, tzinfo=timezone.utc), datetime(2026, 3, 12, 13, 1, 20, tzinfo=timezone.utc)]
