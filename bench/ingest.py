@@ -1,5 +1,9 @@
 """Benchmark: POST /api/v1/incidents with 16 concurrent clients against gunicorn on PostgreSQL, next to a
-baseline endpoint that only inserts one row of similar width. Exits non-zero if the targets are missed."""
+baseline endpoint that only inserts one row of similar width. Exits non-zero if the targets are missed.
+
+The 16 clients send back to back (a closed loop), so their latency is 16 / throughput whatever the code
+does (Little's law). The run ends with both endpoints at the same open-loop rate, half the filing
+throughput just measured, which shows the latency a filing has when the server is not saturated."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +11,7 @@ import http.client
 import math
 import multiprocessing
 import os
+import queue
 import random
 import secrets
 import socket
@@ -240,6 +245,53 @@ def run_phase(pool, args, server_pid: int, port: int, endpoint: str, duration: f
     return phase
 
 
+def open_loop(port: int, endpoint: str, rate: float, duration: float,
+              clients: list[tuple[str, list[Reporter], list[bytes]]], seed: int) -> Phase:
+    """Requests arriving at `rate` a second (Poisson) for `duration`, each sent by whichever of the clients'
+    connections is free. Latency counts from the planned arrival, so a request queued behind a slow one
+    waits in the figures too (no coordinated omission)."""
+    out, arrivals = Phase(endpoint, duration), queue.Queue()
+    rng, run = random.Random(seed), secrets.token_hex(4)
+
+    def send(name: str, reporters: list[Reporter], bodies: list[bytes]) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while (item := arrivals.get()) is not None:
+            planned, sent = item
+            reporter, body = reporters[sent % len(reporters)], bodies[sent % len(bodies)]
+            headers = {"Authorization": f"Bearer {reporter.token}", "Content-Type": "application/json",
+                       "Idempotency-Key": f"open-{name}-{run}-{sent}"}
+            try:
+                connection.request("POST", PATHS[endpoint], body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                status = 0
+            out.answered += 1
+            if status == 201:
+                out.created += 1
+                out.latencies_ms.append((time.monotonic() - planned) * 1000)
+            else:
+                out.errors += 1
+        connection.close()
+
+    senders = [threading.Thread(target=send, args=client) for client in clients]
+    for sender in senders:
+        sender.start()
+    start = planned = time.monotonic()
+    sent = 0
+    while (planned := planned + rng.expovariate(rate)) < start + duration:
+        time.sleep(max(0.0, planned - time.monotonic()))
+        arrivals.put((planned, sent))
+        sent += 1
+    for _ in senders:
+        arrivals.put(None)
+    for sender in senders:
+        sender.join()
+    return out
+
+
 # ---- the run -------------------------------------------------------------------------------
 
 def check_numbering(url: str, filed: int) -> list[str]:
@@ -274,6 +326,8 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=3, help="baseline, incidents, baseline, incidents, …")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each measured phase")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds per endpoint before measuring")
+    parser.add_argument("--open-rate", type=float, default=0.0,
+                        help="requests/s of the open-loop phases (default: half the filing throughput measured)")
     return parser.parse_args(argv)
 
 
@@ -299,6 +353,7 @@ def main(argv=None) -> int:
     rounds = [(f"round {n} {e}", e, args.seconds) for n in range(1, args.rounds + 1) for e in (BASELINE, INCIDENTS)]
     measured: dict[str, list[Phase]] = {BASELINE: [], INCIDENTS: []}
     filed = 0
+    open_measured: dict[str, Phase] = {}
     with tempfile.TemporaryDirectory(prefix="kia-bench-") as tmp:
         log_path = Path(tmp) / "gunicorn.log"
         server = start_gunicorn(args, port, log_path)
@@ -309,36 +364,53 @@ def main(argv=None) -> int:
                     filed += phase.created if endpoint == INCIDENTS else 0
                     if not label.startswith("warm-up"):
                         measured[endpoint].append(phase)
+            rate = args.open_rate or 0.5 * sum(len(p.latencies_ms) for p in measured[INCIDENTS]) / (
+                args.rounds * args.seconds)
+            print(f"\nopen loop: {rate:.1f} requests/s arriving at random (Poisson), {args.seconds:.0f} s each")
+            for endpoint in (BASELINE, INCIDENTS):
+                cpu_before = server_cpu_seconds(server.pid)
+                phase = open_loop(port, endpoint, rate, args.seconds, clients, seed=len(open_measured))
+                phase.server_cpu_s = server_cpu_seconds(server.pid) - cpu_before
+                filed += phase.created if endpoint == INCIDENTS else 0
+                open_measured[endpoint] = phase
+                print(phase.line(f"open loop {endpoint}"), flush=True)
         finally:
             stop_gunicorn(server)
             log = log_path.read_text().strip()
             if log:
                 print("gunicorn log (last lines):\n" + "\n".join(log.splitlines()[-20:]))
     print(f"load average {os.getloadavg()[0]:.1f} after the run (other work on the machine slows both endpoints)")
-    return report(measured, check_numbering(args.database_url, filed))
+    return report(measured, open_measured, check_numbering(args.database_url, filed), args.clients)
 
 
 def _ratio(incidents: Phase, baseline: Phase) -> float:
     return incidents.throughput / baseline.throughput if baseline.throughput else 0.0
 
 
-def report(measured: dict[str, list[Phase]], numbering_problems: list[str]) -> int:
+def report(measured: dict[str, list[Phase]], open_measured: dict[str, Phase], numbering_problems: list[str],
+           clients: int) -> int:
     baseline, incidents = (Phase.combined(e, sum(p.duration for p in measured[e]), measured[e])
                            for e in (BASELINE, INCIDENTS))
     ratio, p95 = _ratio(incidents, baseline), incidents.percentile(95)
+    errors = baseline.errors + incidents.errors + sum(p.errors for p in open_measured.values())
     print("\nsummary over all rounds")
     print(baseline.line("baseline"))
     print(incidents.line("POST /incidents"))
     print("throughput ratio per round: " + ", ".join(
         f"{_ratio(i, b):.2f}" for b, i in zip(measured[BASELINE], measured[INCIDENTS])))
     print(f"server CPU per request: incidents / baseline = {incidents.server_cpu_ms / baseline.server_cpu_ms:.1f}")
+    for phase in (baseline, incidents):  # Little's law: what the closed loop alone makes them wait
+        print(f"{clients} clients back to back at {phase.throughput:.1f} req/s ({phase.endpoint}): "
+              f"{clients / phase.throughput * 1000:.1f} ms mean latency")
+    print(f"open loop at the same rate: incident p95 {open_measured[INCIDENTS].percentile(95):.1f} ms, "
+          f"baseline p95 {open_measured[BASELINE].percentile(95):.1f} ms")
     for phase in (baseline, incidents):
         for sample in phase.error_samples:
             print(f"  {phase.endpoint} error {sample}")
     checks = [
         (f"throughput ratio {ratio:.2f} >= {TARGET_RATIO}", ratio >= TARGET_RATIO),
         (f"incident p95 {p95:.1f} ms < {TARGET_P95_MS:.0f} ms", p95 < TARGET_P95_MS),
-        (f"no errors ({baseline.errors + incidents.errors})", baseline.errors + incidents.errors == 0),
+        (f"no errors ({errors})", errors == 0),
         ("registration numbers gapless and unique" + "".join(f"\n    {p}" for p in numbering_problems),
          not numbering_problems),
     ]
