@@ -17,10 +17,10 @@ def authenticate() -> None:
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, secret = header.partition(" ")
-        token = resolve_token(db_session(), secret.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
+        actor = resolve_token(db_session(), secret.strip()) if scheme.lower() == "bearer" else None
+        if actor is None:
             abort(401)
-        g.actor = Actor.for_user(token.user, token.scope_set)
+        g.actor = actor
     elif current_user and current_user.is_authenticated:
         _check_session_csrf()
         g.actor = Actor.for_user(current_user)

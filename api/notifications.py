@@ -14,7 +14,7 @@ from api.openapi import json_body as body_of, json_response, params, path_id, pr
 from api.problems import json_body, load_query
 from kia.app import current_actor, db_session, state
 from kia.db import utcnow
-from kia.orgs.models import OrgUnit
+from kia.orgs.models import OrgUnit, User
 from kia.outbox.models import Notification, WebhookSubscription
 from notifications import admin, inbox
 from notifications.render import link_for, render
@@ -65,7 +65,7 @@ def read_notification(notification_id: int):
 @bp.get("/me/notification-preferences")
 @requires()
 def show_preferences():
-    return PreferencesOut().dump(current_actor().user)
+    return PreferencesOut().dump(db_session().get(User, current_actor().user_id))
 
 
 @bp.put("/me/notification-preferences")

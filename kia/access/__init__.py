@@ -31,22 +31,15 @@ class Grant:
 class Actor:
     """A signed-in user as the access rules see them: roles on units, and scopes when using a token."""
 
-    user: User
+    user_id: int
+    language: str
     grants: tuple[Grant, ...]
     scopes: frozenset[str] | None = None  # None: a web session, limited only by roles
 
     @classmethod
     def for_user(cls, user: User, scopes: frozenset[str] | None = None) -> "Actor":
         grants = tuple(Grant(m.role, m.org_unit_id, m.org_unit.path) for m in user.memberships)
-        return cls(user=user, grants=grants, scopes=scopes)
-
-    @property
-    def user_id(self) -> int:
-        return self.user.id
-
-    @property
-    def language(self) -> str:
-        return self.user.language
+        return cls(user_id=user.id, language=user.language, grants=grants, scopes=scopes)
 
     def has_scope(self, scope: str) -> bool:
         return self.scopes is None or scope in self.scopes

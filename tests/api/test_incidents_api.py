@@ -127,6 +127,23 @@ def test_revoked_and_expired_tokens_are_refused(client, make, tree, db):
     assert client.get("/api/v1/incidents", headers=headers).status_code == 401
     _, expired = create_token(db, user, ["incidents:read"], expires_at=utcnow() - timedelta(seconds=1))
     assert client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    _, live = create_token(db, user, ["incidents:read"], expires_at=utcnow() + timedelta(hours=1))
+    assert client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {live}"}).status_code == 200
+    user.active = False
+    db.commit()
+    assert client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {live}"}).status_code == 401
+
+
+def test_a_token_speaks_for_every_role_of_its_user_and_for_a_user_with_none(api, make, tree):
+    for unit in ("S1", "S2"):
+        assert api.as_roles(("reporter", unit)).file(incident_body(org_unit=unit)).status_code == 201
+    both = api.as_roles(("handler", "S1"), ("handler", "S2"), scopes=["incidents:read"])
+    assert sorted(i["org_unit"] for i in both.get("/api/v1/incidents").get_json()["items"]) == ["S1", "S2"]
+    one = api.as_roles(("handler", "S2"), scopes=["incidents:read"])
+    assert [i["org_unit"] for i in one.get("/api/v1/incidents").get_json()["items"]] == ["S2"]
+    nobody = api.as_user(make.user(), scopes=["incidents:read"])
+    response = nobody.get("/api/v1/incidents")
+    assert response.status_code == 200 and response.get_json()["items"] == []
 
 
 def test_idempotent_retry_returns_the_first_incident_and_stores_nothing(staff):

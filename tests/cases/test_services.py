@@ -12,6 +12,7 @@ from kia.cases.services import (
 )
 from kia.errors import Forbidden, InvalidQuery, NotFound
 from kia.incidents.models import IncidentType
+from kia.orgs.models import User
 from tests.cases.conftest import errors_of
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -214,7 +215,8 @@ def test_admins_review_the_reads_of_sensitive_cases_in_their_subtree(db, make, p
     get_case(db, people.principal_org, second[0].id)
     rows, cursor = list_access_log(db, people.admin, AccessLogFilter())
     assert [(r.case_number, r.user_name, r.entry.action) for r in rows] == [
-        (second[0].number, people.principal_org.user.name, "read"), (first[0].number, people.handler.user.name, "read")]
+        (second[0].number, db.get(User, people.principal_org.user_id).name, "read"),
+        (first[0].number, db.get(User, people.handler.user_id).name, "read")]
     assert cursor is None
     only_first, _ = list_access_log(db, people.admin, AccessLogFilter(case_id=first[0].id))
     assert [r.case_number for r in only_first] == [first[0].number]
@@ -228,6 +230,6 @@ def test_admins_review_the_reads_of_sensitive_cases_in_their_subtree(db, make, p
 
 def test_only_admins_with_the_admin_scope_review_the_access_log(db, people):
     for actor in (people.handler, people.principal_org,
-                  Actor.for_user(people.admin.user, frozenset({"cases:read"}))):
+                  Actor.for_user(db.get(User, people.admin.user_id), frozenset({"cases:read"}))):
         with pytest.raises(Forbidden):
             list_access_log(db, actor, AccessLogFilter())

@@ -5,6 +5,7 @@ from dataclasses import replace
 import pytest
 
 from kia.access import Actor
+from kia.orgs.models import User
 from kia.outbox.models import NotificationKind
 from notifications.dispatcher import dispatch
 from notifications.inbox import unread_count
@@ -47,7 +48,7 @@ def test_mails_never_carry_the_pupils_name_number_or_the_description(db, session
     case = file_victimisation(db, reporter)
     assert case.subject_person.name == PUPIL_NAME   # the case really is about the named pupil
     for kind in NotificationKind:
-        notify(db, case, kind, [handler, reporter.user])
+        notify(db, case, kind, [handler, db.get(User, reporter.user_id)])
     dispatch(session_factory, smtp_settings, NOW)
     assert len(smtp.messages) == 2 * len(NotificationKind)
     digits = PUPIL_NUMBER.replace("-", "")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from kia.cases.models import CaseWatcher
 from kia.db import utcnow
 from kia.incidents.models import Category, IncidentType
-from kia.orgs.models import Role
+from kia.orgs.models import Role, User
 from kia.routing.defaults import DEFAULT_RULES, ensure_default_routing_rules
 from kia.routing.models import RoutingPurpose, RoutingRule
 from kia.routing.services import inform_on_serious, nearest_holders
@@ -109,7 +109,7 @@ def test_several_holders_on_one_unit_the_first_handles_all_are_informed(db, fili
 
 
 def test_inactive_users_are_skipped(db, filing, people, make, tree):
-    people.handler.user.active = False
+    db.get(User, people.handler.user_id).active = False
     db.commit()
     assert nearest_holders(db, tree["S1"], Role.HANDLER) == []
     principal = make.actor(("handler", "GRU"))

@@ -7,6 +7,7 @@ import pytest
 
 from kia.db import utcnow
 from kia.errors import Forbidden, NotFound, ValidationFailed
+from kia.orgs.models import User
 from kia.routing.substitutes import list_substitutes, remove_substitute, set_substitute
 from tests.cases.conftest import errors_of, timeline
 
@@ -78,7 +79,7 @@ def test_not_oneself_and_only_handlers(db, people, deputy):
 def test_a_substitute_who_lost_the_role_does_not_receive_cases(db, filing, people, deputy):
     now = utcnow()
     set_substitute(db, people.handler, deputy.user_id, now - HOUR, now + HOUR)
-    deputy.user.memberships.clear()
+    db.get(User, deputy.user_id).memberships.clear()
     db.commit()
     assert filing.threat().assignee_id == people.handler.user_id
 

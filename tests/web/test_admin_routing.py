@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from kia.orgs.models import Role
+from kia.orgs.models import Role, User
 from kia.routing.models import RoutingPurpose, RoutingRule
 from tests.cases.conftest import filing, people  # noqa: F401 – fixtures
 from tests.web.test_admin import EN, html, sign_in
@@ -17,8 +17,8 @@ ADD = {"purpose": "handle", "role": "safety_officer", "type": "fire", "category"
 
 
 @pytest.fixture
-def token(client, people) -> str:
-    return sign_in(client, people.admin.user)
+def token(client, db, people) -> str:
+    return sign_in(client, db.get(User, people.admin.user_id))
 
 
 def post(client, url: str, token: str, data: dict):
@@ -55,7 +55,8 @@ def test_adding_a_rule_routes_new_cases_by_it(client, db, token, filing, people)
                                                    people.admin.user_id)
     page = html(client.get("/admin/rules", headers=EN))
     assert f"Routing rule {rule.id} added. New cases are routed by it." in page
-    assert f"Last changed by {people.admin.user.name}" in html(client.get(f"/admin/rules/{rule.id}", headers=EN))
+    admin = db.get(User, people.admin.user_id)
+    assert f"Last changed by {admin.name}" in html(client.get(f"/admin/rules/{rule.id}", headers=EN))
     rule.only_serious = False
     db.commit()
     assert filing.fire().assignee_id == people.safety_officer.user_id

@@ -6,6 +6,7 @@ import re
 import pytest
 from flask import render_template_string
 
+from kia.orgs.models import User
 from kia.outbox.models import NotificationKind
 from tests.notifications.conftest import file_victimisation, notify
 from tests.web.test_handling import EN, post, sign_in
@@ -21,7 +22,7 @@ def cases(db, make, handler):
     reporter = make.actor(("reporter", "S2"))   # no handler there: filing itself tells nobody
     cases = [file_victimisation(db, reporter) for _ in range(2)]
     for case in cases:
-        notify(db, case, NotificationKind.NEW_CASE, [handler.user])
+        notify(db, case, NotificationKind.NEW_CASE, [db.get(User, handler.user_id)])
     return cases
 
 
