@@ -27,7 +27,7 @@ from kia.incidents.models import (
 )
 from kia.incidents.numbering import number_incident, provisional_number
 from kia.orgs.models import OrgUnit
-from kia.orgs.services import administration_of
+from kia.orgs.services import active_unit_with_ancestors, administration_in
 from kia.deadlines.services import active_deadline_rules, sync_obligations
 from kia.routing.services import route_case
 
@@ -88,6 +88,7 @@ class ValidatedReport:
 
     incident_type: IncidentType
     unit: OrgUnit
+    administration: OrgUnit   # numbers the incident in its series
     persons: list[IncidentPerson]
     values: dict[str, Any]
     occurred_at: datetime
@@ -119,7 +120,8 @@ def validate_report(session: Session, actor: Actor | None, data: IncidentInput, 
     incident_type = active_type(session, data.type)
     if incident_type is None:
         errors.add("type", N_("Unknown event type: %(code)s."), code=data.type)
-    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == data.org_unit, OrgUnit.active.is_(True)))
+    chain = active_unit_with_ancestors(session, data.org_unit)
+    unit = chain[-1] if chain else None
     if unit is None:
         errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=data.org_unit)
     elif actor is not None and not may_file_on(actor, unit):
@@ -151,7 +153,8 @@ def validate_report(session: Session, actor: Actor | None, data: IncidentInput, 
             errors.add("anonymous" if actor is not None else "type",
                        N_("This event type cannot be reported anonymously."))
     errors.raise_if_any()
-    return ValidatedReport(incident_type, unit, persons, values, occurred_at, known_at or occurred_at)
+    return ValidatedReport(incident_type, unit, administration_in(chain), persons, values, occurred_at,
+                           known_at or occurred_at)
 
 
 def _affected_pupils(persons: list[IncidentPerson]) -> list[IncidentPerson]:
@@ -222,9 +225,8 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
         session.add(incident)
         rules = active_deadline_rules(session)
         informed = [open_case(session, case, reporter_id, tz, now, rules) for case in incident.cases]
-        administration = administration_of(session, report.unit)
     session.flush()   # the cases' ids name them in the notices
-    return StoredReport(incident, administration, now.astimezone(tz).year,
+    return StoredReport(incident, report.administration, now.astimezone(tz).year,
                         NewCaseNotices.load(session, list(zip(incident.cases, informed))))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from kia.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from kia.errors import N_, FieldErrors, NotFound
@@ -40,15 +40,24 @@ def create_org_unit(session: Session, code: str, name: str, kind: OrgKind | str,
     return unit
 
 
+def active_unit_with_ancestors(session: Session, code: str) -> list[OrgUnit]:
+    """The active unit with this code and the units above it, root first (empty if there is none): one query,
+    since a filing needs the unit and its administration at once."""
+    unit = aliased(OrgUnit)
+    return list(session.scalars(
+        select(OrgUnit).join(unit, unit.path.startswith(OrgUnit.path))
+        .where(unit.code == code, unit.active.is_(True)).order_by(OrgUnit.path)))
+
+
+def administration_in(chain: list[OrgUnit]) -> OrgUnit:
+    """The förvaltning of the last unit of a root-first chain: the nearest administration, else the root."""
+    return next((u for u in reversed(chain) if u.kind == OrgKind.ADMINISTRATION), chain[0])
+
+
 def administration_of(session: Session, unit: OrgUnit) -> OrgUnit:
     """The förvaltning a unit belongs to (itself, or its nearest administration ancestor, else its root)."""
-    ancestors = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit.ancestor_ids))).all()
-    by_id = {a.id: a for a in ancestors}
-    chain = [by_id[i] for i in unit.ancestor_ids]
-    for candidate in reversed(chain):
-        if candidate.kind == OrgKind.ADMINISTRATION:
-            return candidate
-    return chain[0]
+    ancestors = {a.id: a for a in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit.ancestor_ids)))}
+    return administration_in([ancestors[i] for i in unit.ancestor_ids])
 
 
 def user_by_email(session: Session, email: str) -> User | None:
