@@ -27,13 +27,9 @@ from kia.routing.models import RoutingPurpose
 from notifications.admin import failed_deliveries, resend
 from notifications.mailbox import list_local_mail, read_local_mail
 from web import web_blueprint
+from web.labels import ROLES
 
 # Marked with N_ so `make messages` extracts them; templates translate them where shown.
-ROLES = {Role.REPORTER: N_("Staff member (medarbetare)"), Role.HANDLER: N_("Handler (rektor, chef)"),
-         Role.SAFETY_REP: N_("Safety representative (skyddsombud)"),
-         Role.SAFETY_OFFICER: N_("Safety officer (säkerhetssamordnare)"),
-         Role.PRINCIPAL_ORG: N_("Principal organiser (huvudman)"), Role.ANALYST: N_("Analyst"),
-         Role.ADMIN: N_("Administrator")}
 KINDS = {OrgKind.CITY: N_("City"), OrgKind.ADMINISTRATION: N_("Administration (förvaltning)"),
          OrgKind.DEPARTMENT: N_("Department"), OrgKind.UNIT: N_("Unit (school, förskola)"),
          OrgKind.SITE: N_("Site or building")}

@@ -27,6 +27,7 @@ from kia.deadlines.models import ObligationStatus
 from kia.errors import N_, DomainError, FieldErrors, NotFound, ValidationFailed
 from kia.feedback.services import handler_thread, write_to_reporter
 from web import UPLOAD_ENDPOINTS, web_blueprint
+from web.case_text import TimelineText, field_rows
 from web.case_views import field_messages, message_of
 
 TRANSITION_TEXTS = ("comment", "closing_summary", "decision", "open_actions_reason", "rejection_reason")
@@ -46,13 +47,16 @@ def _render_case(case_id: int, status: int = 200, form: str | None = None, error
     case = view.case
     page = present_case_view(view, actor, now)
     handles_open = view.may_handle and case.is_open
+    timeline = present_timeline(case, case_timeline(session, case), actor)["items"]
+    obligations = case_obligations(session, case)
     return render_template(
         "web/cases/case.html", case=case, page=page, view=view, now=now,
         persons=list(zip(case.incident.persons, page["incident"]["persons"])),
         personal=may_see_personal_data(actor, case.incident), revealed=revealed or {},
-        timeline=present_timeline(case, case_timeline(session, case), actor)["items"],
+        timeline=timeline, field_rows=field_rows(case.incident_type, page["incident"]["fields"]),
+        timeline_text=TimelineText(session, timeline, {a.id: a for a in case.actions}, {o.id: o for o in obligations}),
         comments=list_comments(session, actor, case_id), attachments=list_attachments(session, actor, case_id),
-        obligations=case_obligations(session, case), open_obligation=ObligationStatus.OPEN,
+        obligations=obligations, open_obligation=ObligationStatus.OPEN,
         completable={a.id for a in case.actions
                      if a.status == ActionStatus.PLANNED and may_complete_action(actor, case, a)},
         unrecorded=[k for k in MilestoneKind if case.milestone(k) is None] if view.may_handle else [],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from kia.cases.models import ActionStatus, CaseState, MilestoneKind
 from kia.errors import N_
+from kia.orgs.models import Role
 
 # Marked with N_ so `make messages` extracts them; templates translate them with _() in the reader's language.
 STATES = {
@@ -31,7 +32,13 @@ MILESTONES = {
 }
 ACTION_STATUSES = {ActionStatus.PLANNED: N_("Planned"), ActionStatus.DONE: N_("Done"),
                    ActionStatus.CANCELLED: N_("Cancelled")}
+ROLES = {Role.REPORTER: N_("Staff member (medarbetare)"), Role.HANDLER: N_("Handler (rektor, chef)"),
+         Role.SAFETY_REP: N_("Safety representative (skyddsombud)"),
+         Role.SAFETY_OFFICER: N_("Safety officer (säkerhetssamordnare)"),
+         Role.PRINCIPAL_ORG: N_("Principal organiser (huvudman)"), Role.ANALYST: N_("Analyst"),
+         Role.ADMIN: N_("Administrator")}
 PERSON_ROLES = {"affected": N_("Affected"), "perpetrator": N_("Perpetrator"), "witness": N_("Witness")}
+GENDERS = {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")}
 PERSON_CATEGORIES = {"staff": N_("Staff"), "pupil": N_("Pupil"), "guardian": N_("Guardian"),
                      "visitor": N_("Visitor"), "unknown": N_("Unknown")}
 CHECKLIST = {

@@ -10,7 +10,7 @@ from kia.app import db_session, state
 from kia.cases.attachments import AttachmentStore, attach_to_own_report
 from kia.cases.serious import CHECKLIST, check_applies, check_at_filing
 from kia.db import utcnow
-from kia.errors import N_, DomainError, InvalidQuery, Msg, NotFound, ValidationFailed
+from kia.errors import DomainError, InvalidQuery, Msg, NotFound, ValidationFailed
 from kia.feedback.limits import RateLimited
 from kia.feedback.services import file_anonymously_as_staff, my_report, my_reports
 from kia.incidents.models import IncidentType
@@ -21,8 +21,7 @@ from web.report_form import MAX_PERSONS, PERSON_CHOICES, ReportForm, dom_id
 
 MAX_ATTACHMENTS = 5
 MULTIPART_OVERHEAD = 256 * 1024
-GENDERS = {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")}
-PERSON_LABELS = {**labels.PERSON_ROLES, **labels.PERSON_CATEGORIES, **GENDERS}
+PERSON_LABELS = {**labels.PERSON_ROLES, **labels.PERSON_CATEGORIES, **labels.GENDERS}
 
 
 def _actor() -> Actor:

@@ -18,7 +18,6 @@ from kia.stats.pdf import situation_pdf
 from kia.stats.periods import Tertial
 from kia.stats.situation import TREND_COLOURS, SituationPicture, situation_picture
 from web import labels, web_blueprint
-from web.reporting import GENDERS
 
 
 
@@ -67,7 +66,7 @@ def situation():
 
 
 def _person_label(code: str) -> str:
-    text = GENDERS.get(code) or labels.PERSON_CATEGORIES.get(code)
+    text = labels.GENDERS.get(code) or labels.PERSON_CATEGORIES.get(code)
     return _(text) if text else code
 
 

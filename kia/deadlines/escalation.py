@@ -159,8 +159,9 @@ def _take_batch(session: Session, obligations: list[Obligation], now: datetime, 
     timeline, rows = [], []
     for obligation, step in taken:
         case, label = obligation.case, _obligation_label(obligation)
+        # Named by the obligation, as actions are ("actions[12]"): the case page shows its name in the reader's language.
         timeline.append({"case_id": case.id, "at": now, "actor_id": None, "kind": "escalation",
-                         "field": label["en"], "old": None, "new": str(step), "note": ""})
+                         "field": f"obligations[{obligation.id}]", "old": None, "new": str(step), "note": ""})
         payload = case_payload(case, obligation=label, due_at=obligation.due_at.isoformat(), step=str(step))
         rows += notification_rows(audience, STEP_NOTICE[step], f"escalation:{obligation.id}:{step}", case,
                                   who[(obligation.id, step)], payload, now)

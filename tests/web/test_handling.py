@@ -10,6 +10,9 @@ from sqlalchemy import select
 
 from kia.cases.models import AccessLogEntry, ActionStatus, CaseAction, CaseState, Comment, MilestoneKind
 from kia.db import utcnow
+from kia.deadlines.escalation import sweep
+from kia.deadlines.models import Obligation
+from kia.orgs.models import User
 from tests.cases.conftest import filing, people  # noqa: F401 – fixtures
 
 EN = {"Accept-Language": "en"}
@@ -254,3 +257,52 @@ def test_a_named_report_has_no_reporter_thread(client, db, people, filing):
     case = filing.threat()
     sign_in(client, people.handler)
     assert "Messages with the anonymous reporter" not in page(client, f"/cases/{case.id}")
+
+
+def timeline_rows(html: str) -> list[tuple[str, str]]:
+    """(what, change) of each timeline row, tags and surrounding space removed."""
+    body = html[html.index('<table class="timeline">'):]
+    body = body[:body.index("</table>")]
+    cells = re.findall(r"<tr><th scope=\"row\">.*?</th><td>.*?</td>\s*<td>(.*?)</td>\s*<td class=\"text\">(.*?)</td></tr>",
+                       body, re.S)
+    return [tuple(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip() for c in row) for row in cells]
+
+
+def test_the_case_page_says_fields_people_and_changes_in_words(client, db, people, filing):
+    case = filing.threat()
+    handler = db.get(User, people.handler.user_id)
+    sign_in(client, people.handler)
+    url = f"/cases/{case.id}"
+    html = page(client, url)
+    # The type's own fields by their labels and the chosen values' labels, not keys and codes.
+    assert "<dt>Kind of threat or violence</dt><dd class=\"text\">Verbal threat</dd>" in html
+    assert "<dt>Weapon</dt><dd class=\"text\">None</dd>" in html and "threat_kind" not in html
+    assert "<td>Female</td>" in html
+    safety_rep = db.get(User, people.safety_rep.user_id)
+    assert timeline_rows(html) == [("Case opened", "Received"), ("Assigned to a handler", handler.name),
+                                   ("Informed", f"{safety_rep.name}, Safety representative (skyddsombud)")]
+    swedish = client.get(url, headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "<dt>Typ av hot/våld</dt><dd class=\"text\">Verbalt hot</dd>" in swedish
+
+    due = (utcnow() + timedelta(days=7)).date()
+    post(client, url + "/actions", {"what": "Samtal med eleven", "responsible": people.handler.user_id,
+                                    "due_date": due.isoformat()})
+    action = db.scalar(select(CaseAction).where(CaseAction.case_id == case.id))
+    post(client, url + f"/actions/{action.id}", {"status": "done", "follow_up_note": "Genomfört"})
+    post(client, url + "/transition", {"to": "acknowledged"})
+    rows_now = timeline_rows(page(client, url))
+    assert ("Action added", f"Samtal med eleven – {handler.name}, due {due.isoformat()}") in rows_now
+    assert ("Action changed: Samtal med eleven (status)", "Planned → Done") in rows_now
+    assert ("State changed", "Received → Acknowledged") in rows_now
+
+
+def test_a_deadline_step_names_its_obligation_in_the_timeline(client, db, people, filing):
+    case = filing.threat()
+    obligation = db.scalar(select(Obligation).where(Obligation.case_id == case.id))
+    sweep(db, obligation.next_step_at + timedelta(minutes=1))   # the reminder, halfway
+    sweep(db, obligation.due_at + timedelta(minutes=1))
+    sign_in(client, people.handler)
+    steps = [row for row in timeline_rows(page(client, f"/cases/{case.id}")) if row[0].startswith("Deadline step")]
+    name = obligation.rule.name_en
+    assert steps == [(f"Deadline step: {name}", "Reminder sent"),
+                     (f"Deadline step: {name}", "Due: the handler and their manager told")]
