@@ -135,13 +135,13 @@ def _when(values: dict[str, str], name: str, tz: ZoneInfo, problems: dict[str, l
 def typed_fields(form: MultiDict, incident_type: IncidentType) -> dict[str, Any]:
     """The type's own fields as typed ("fields.weapon"): strings, a list for a multiple choice."""
     return {d.key: (form.getlist(f"fields.{d.key}") if d.kind == FieldKind.MULTICHOICE
-                    else form.get(f"fields.{d.key}", "")) for d in incident_type.fields}
+                    else form.get(f"fields.{d.key}", "")) for d in incident_type.current_fields}
 
 
 def field_values(incident_type: IncidentType, typed: dict[str, Any]) -> dict[str, Any]:
     """Typed strings as the domain's values; what cannot be converted goes as typed, and the domain says why."""
     values: dict[str, Any] = {}
-    for definition in incident_type.fields:
+    for definition in incident_type.current_fields:
         raw = typed.get(definition.key)
         if raw in ("", [], None):
             continue
