@@ -52,15 +52,17 @@ def check_choices(choices: Any, path: str, errors: FieldErrors) -> list[dict[str
         return []
     cleaned, seen = [], set()
     for index, choice in enumerate(choices):
-        value = choice.get("value") if isinstance(choice, dict) else None
-        if not isinstance(value, str) or not KEY_PATTERN.match(value):
+        choice = choice if isinstance(choice, dict) else {}
+        value = choice.get("value")
+        valid = isinstance(value, str) and KEY_PATTERN.match(value)
+        if not valid:
             errors.add(f"{path}[{index}].value", N_("A value is lower-case letters, digits and _."))
-            continue
-        if value in seen:
+        elif value in seen:
             errors.add(f"{path}[{index}].value", N_("A choice is given twice."))
-        seen.add(value)
-        cleaned.append({"value": value, **check_texts(choice, f"{path}[{index}]", errors, LABEL_LENGTH,
-                                                      LABEL_REQUIRED)})
+        labels = check_texts(choice, f"{path}[{index}]", errors, LABEL_LENGTH, LABEL_REQUIRED)
+        if valid:
+            seen.add(value)
+            cleaned.append({"value": value, **labels})
     return cleaned
 
 
@@ -122,7 +124,11 @@ def create_incident_type(session: Session, actor: Actor, spec: dict[str, Any]) -
         errors.add("code", N_("The code is already in use."))
     names = check_texts(spec.get("name"), "name", errors, NAME_LENGTH, N_("A name is required."))
     help_texts = check_texts(spec.get("help"), "help", errors, HELP_LENGTH, None)
-    category = errors.convert("category", Category, spec.get("category"), N_("Unknown category."))
+    category = None
+    if not spec.get("category"):
+        errors.add("category", N_("Choose a category."))
+    else:
+        category = errors.convert("category", Category, spec["category"], N_("Unknown category."))
     flags = {"active": True, "confidential": False, "case_per_affected_pupil": False, "allows_anonymous": False,
              **check_flags(spec, ("active", "confidential", "case_per_affected_pupil", "allows_anonymous"), errors)}
     fields = check_fields(spec.get("fields") or [], errors)

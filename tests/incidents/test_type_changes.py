@@ -10,7 +10,6 @@ from kia.incidents.services import IncidentInput, PersonInput, file_incident
 from kia.incidents.type_changes import change_incident_type, get_incident_type, incident_type_in_use
 from kia.incidents.types import create_incident_type
 from tests.conftest import TZ
-from tests.factories import THREAT_FIELDS
 
 NOW = datetime(2026, 3, 12, 12, 0, tzinfo=timezone.utc)
 BUS = {"code": "bus_event", "name": {"sv": "Händelse på skolbuss", "en": "School bus event"}, "category": "safety",
