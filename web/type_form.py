@@ -36,7 +36,7 @@ LABELS = {"code": N_("Code"), "category": N_("Category"), "name.sv": N_("Name in
 ROW_LABELS = {"key": N_("Key"), "type": N_("Kind"), "label.sv": N_("Label in Swedish"),
               "label.en": N_("Label in English"), "required": N_("Required"), "sensitive": N_("Sensitive"),
               "retired": N_("Retired: hidden from new reports"), "choices": N_("Choices")}
-FIELD_KINDS = {FieldKind.TEXT: N_("Text"), FieldKind.NUMBER: N_("Number"), FieldKind.BOOLEAN: N_("Yes or no"),
+FIELD_KINDS = {FieldKind.TEXT: N_("Text"), FieldKind.NUMBER: N_("A number"), FieldKind.BOOLEAN: N_("Yes or no"),
                FieldKind.DATE: N_("Date"), FieldKind.DATETIME: N_("Date and time"),
                FieldKind.CHOICE: N_("One of the choices"), FieldKind.MULTICHOICE: N_("Any of the choices")}
 CHOICE_PARTS = {"value": N_("the value"), "sv": N_("the Swedish label"), "en": N_("the English label")}
