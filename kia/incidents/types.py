@@ -101,7 +101,11 @@ def check_fields(specs: list[dict[str, Any]], errors: FieldErrors, prefix: str =
         elif key in keys:
             errors.add(f"{path}.key", N_("The key is used twice."))
         keys.add(key)
-        kind = errors.convert(f"{path}.type", FieldKind, spec.get("type"), N_("Unknown field type."))
+        kind = None
+        if not spec.get("type"):
+            errors.add(f"{path}.type", N_("Choose the field's kind."))
+        else:
+            kind = errors.convert(f"{path}.type", FieldKind, spec["type"], N_("Unknown field type."))
         labels = check_texts(spec.get("label"), f"{path}.label", errors, LABEL_LENGTH, LABEL_REQUIRED)
         if kind is None:
             continue
