@@ -12,7 +12,7 @@ from api.feedback_schemas import (
 )
 from api.openapi import json_body as body_of, json_response, problems, ref
 from api.problems import domain_problem, json_body
-from api.schemas import IncidentTypeOut, OrgUnitOut
+from api.schemas import OrgUnitOut, ReportableTypeOut
 from kia.app import db_session, state
 from kia.feedback.limits import ClientGuard, RateLimited
 from kia.feedback.services import (
@@ -48,7 +48,7 @@ def _never_cached(response):
 
 @bp.get("/incident-types")
 def index_anonymous_types():
-    return IncidentTypeOut(many=True).dump(anonymous_types(db_session()))
+    return ReportableTypeOut(many=True).dump(anonymous_types(db_session()))
 
 
 @bp.get("/org-units")
@@ -78,14 +78,14 @@ def create_reporter_message():
 
 OPENAPI_SCHEMAS = {"PublicIncidentIn": PublicIncidentIn, "AnonymousReceiptOut": AnonymousReceiptOut,
                    "ReporterMessageOut": ReporterMessageOut, "FollowupIn": FollowupIn, "FollowupOut": FollowupOut,
-                   "ReporterMessageIn": ReporterMessageIn}
+                   "ReporterMessageIn": ReporterMessageIn, "ReportableTypeOut": ReportableTypeOut}
 PUBLIC = {"tags": ["public (no login)"], "security": []}
 
 
 def openapi_paths(spec) -> None:
     spec.path("/public/incident-types", operations={"get": {
         **PUBLIC, "summary": "Event types that can be reported anonymously",
-        "responses": {"200": json_response({"type": "array", "items": ref("IncidentTypeOut")}), **problems(429)}}})
+        "responses": {"200": json_response({"type": "array", "items": ref("ReportableTypeOut")}), **problems(429)}}})
     spec.path("/public/org-units", operations={"get": {
         **PUBLIC, "summary": "The org units a report can be filed on",
         "responses": {"200": json_response({"type": "array", "items": ref("OrgUnitOut")}), **problems(429)}}})

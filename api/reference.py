@@ -1,4 +1,8 @@
-"""Reference data: event types (and adding one, for admins) and the org tree."""
+"""Reference data: event types (adding and changing one, for admins) and the org tree.
+
+GET /incident-types lists retired fields too, marked retired: older incidents hold values under their keys,
+and their labels explain them; a report form leaves them out (as /public/incident-types does).
+"""
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -8,8 +12,9 @@ from sqlalchemy.orm import joinedload
 from api.auth import requires
 from api.openapi import json_body as body_of, json_response, params, problems, ref
 from api.problems import json_body
-from api.schemas import IncidentTypeIn, IncidentTypeOut, OrgUnitOut
+from api.schemas import IncidentTypeIn, IncidentTypeOut, IncidentTypePatchIn, OrgUnitOut
 from kia.app import current_actor, db_session
+from kia.incidents.type_changes import change_incident_type
 from kia.incidents.types import create_incident_type, list_types
 from kia.orgs.models import OrgUnit
 
@@ -31,6 +36,13 @@ def create_type():
     return IncidentTypeOut().dump(incident_type), 201
 
 
+@bp.patch("/incident-types/<code>")
+@requires("admin")
+def patch_type(code: str):
+    changes = IncidentTypePatchIn().load(json_body())
+    return IncidentTypeOut().dump(change_incident_type(db_session(), current_actor(), code, changes))
+
+
 @bp.get("/org-units")
 @requires()
 def index_org_units():
@@ -39,12 +51,15 @@ def index_org_units():
     return OrgUnitOut(many=True).dump(units)
 
 
-OPENAPI_SCHEMAS = {"IncidentTypeIn": IncidentTypeIn, "IncidentTypeOut": IncidentTypeOut, "OrgUnitOut": OrgUnitOut}
+OPENAPI_SCHEMAS = {"IncidentTypeIn": IncidentTypeIn, "IncidentTypeOut": IncidentTypeOut,
+                   "IncidentTypePatchIn": IncidentTypePatchIn, "OrgUnitOut": OrgUnitOut}
 
 
 def openapi_paths(spec) -> None:
     spec.path("/incident-types", operations={
         "get": {"summary": "Event types with their field definitions", "tags": ["reference"],
+                "description": "Retired fields are listed with retired: true, for the values older incidents hold; "
+                               "a report leaves them out.",
                 "parameters": params(("include_inactive", "query", "1 to include inactive types", False)),
                 "responses": {"200": json_response({"type": "array", "items": ref("IncidentTypeOut")}),
                               **problems(401)}},
@@ -52,6 +67,14 @@ def openapi_paths(spec) -> None:
                  "requestBody": body_of("IncidentTypeIn"),
                  "responses": {"201": json_response(ref("IncidentTypeOut"), "Created"), **problems(401, 403, 422)}},
     })
+    spec.path("/incident-types/{code}", operations={"patch": {
+        "summary": "Change an event type (admin of the whole organisation): texts, active, fields", "tags": ["reference"],
+        "description": "Nothing is deleted and no key, kind or choice value changes, since stored incidents hold "
+                       "their values by them: retire a field instead (retired: true). 422 with a message per "
+                       "field path (fields[0].label.sv, new_fields[1].key) for what may not change.",
+        "parameters": params(("code", "path", "the event type's code", True)),
+        "requestBody": body_of("IncidentTypePatchIn"),
+        "responses": {"200": json_response(ref("IncidentTypeOut")), **problems(400, 401, 403, 404, 415, 422)}}})
     spec.path("/org-units", operations={"get": {
         "summary": "The org tree", "tags": ["reference"],
         "responses": {"200": json_response({"type": "array", "items": ref("OrgUnitOut")}), **problems(401)}}})

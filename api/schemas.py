@@ -127,6 +127,56 @@ class IncidentTypeIn(Schema):
     allows_anonymous = fields.Boolean(load_default=False)
 
 
+class LocalisedChange(Schema):
+    """A text in Swedish and English for a change: a language left out keeps its text."""
+
+    class Meta:
+        unknown = RAISE
+
+    sv = fields.String()
+    en = fields.String()
+
+
+class FieldChangeIn(Schema):
+    """A change to one of the type's fields, named by its key; only the keys sent change."""
+
+    class Meta:
+        unknown = RAISE
+
+    key = fields.String(required=True, metadata={"description": "the field's key (never changes)"})
+    type = fields.String(validate=one_of(FieldKind), metadata={"description": "may be sent, but must be the "
+                                                                              "field's kind: it never changes"})
+    label = fields.Nested(LocalisedChange)
+    required = fields.Boolean()
+    sensitive = fields.Boolean(metadata={"description": "once reports exist, a sensitive field stays sensitive"})
+    retired = fields.Boolean(metadata={"description": "true: off the report form and refused from new reports; "
+                                                      "the values older reports hold are kept and shown"})
+    choices = fields.List(fields.Dict(), metadata={
+        "description": "the whole list, [{value, sv, en}]: labels may change and values be added, but every "
+                       "value there is must stay (stored reports may hold it)"})
+
+
+class IncidentTypePatchIn(Schema):
+    """Only the keys sent change. category, confidential and case_per_affected_pupil may change only while no
+    reports of the type exist (they decided where each counts, who may read it and how many cases it has)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.Nested(LocalisedChange)
+    help = fields.Nested(LocalisedChange)
+    category = fields.String(validate=one_of(Category))
+    active = fields.Boolean(metadata={"description": "false: the type can no longer be reported; its incidents "
+                                                     "and cases stay"})
+    allows_anonymous = fields.Boolean()
+    confidential = fields.Boolean()
+    case_per_affected_pupil = fields.Boolean()
+    fields_ = fields.List(fields.Nested(FieldChangeIn), data_key="fields", attribute="fields",
+                          metadata={"description": "changes to fields the type has, by key"})
+    new_fields = fields.List(fields.Nested(FieldDefinitionIn), metadata={
+        "description": "fields to add after the others, as when a type is added"})
+
+
 # ---- output --------------------------------------------------------------------------------
 
 class ChoiceOut(Schema):
@@ -141,6 +191,8 @@ class FieldDefinitionOut(Schema):
     label = fields.Function(lambda f: {"sv": f.label_sv, "en": f.label_en})
     required = fields.Boolean()
     sensitive = fields.Boolean()
+    retired = fields.Boolean(metadata={"description": "no longer on the report form, and refused from new reports; "
+                                                      "listed for the values older reports hold under its key"})
     choices = fields.List(fields.Nested(ChoiceOut))
 
 
@@ -154,6 +206,12 @@ class IncidentTypeOut(Schema):
     confidential = fields.Boolean()
     case_per_affected_pupil = fields.Boolean()
     allows_anonymous = fields.Boolean()
+
+
+class ReportableTypeOut(IncidentTypeOut):
+    """A type as a report form needs it: only the fields a new report has (no retired ones)."""
+
+    fields_ = fields.List(fields.Nested(FieldDefinitionOut), data_key="fields", attribute="current_fields")
 
 
 class OrgUnitOut(Schema):

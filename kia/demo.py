@@ -170,7 +170,7 @@ def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 
             location=rng.choice(LOCATIONS), description=rng.choice(DESCRIPTIONS[code]),
             persons=_demo_persons(rng, code),
             fields={f.key: _demo_value(rng, f.kind, f.choice_values, occurred)
-                    for f in types[code].fields if f.required or rng.random() < 0.6},
+                    for f in types[code].current_fields if f.required or rng.random() < 0.6},
         )
         reports.append((reported, actor, data))
     for reported, actor, data in sorted(reports, key=lambda r: r[0]):

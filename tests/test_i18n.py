@@ -50,3 +50,15 @@ def test_a_catalogue_is_recompiled_when_its_po_file_is_newer(tmp_path):
     ensure_compiled(directory)
     with mo_path.open("rb") as handle:
         assert read_mo(handle).get("Sign in").string == "Logga på"
+
+
+def test_every_message_of_the_catalogue_is_translated_into_swedish():
+    # `make messages` extracts the source into messages.pot and updates the Swedish catalogue from it.
+    from babel.messages.pofile import read_po
+
+    with (TRANSLATIONS / "messages.pot").open(encoding="utf-8") as handle:
+        extracted = {m.id for m in read_po(handle) if m.id}
+    with (TRANSLATIONS / "sv" / "LC_MESSAGES" / "messages.po").open(encoding="utf-8") as handle:
+        swedish = read_po(handle)
+    assert extracted - {m.id for m in swedish if m.id} == set(), "run `make messages`"
+    assert [m.id for m in swedish if m.id and (not m.string or m.fuzzy)] == []

@@ -1,5 +1,5 @@
-"""Admin pages: org units, users and memberships, event types, routing and deadline rules, failed
-notifications, the local mail folder and the access log. Thin views over the kia admin services."""
+"""Admin pages: org units, users and memberships, routing and deadline rules, failed notifications, the local
+mail folder and the access log (event types: web.admin_types). Thin views over the kia admin services."""
 from __future__ import annotations
 
 import json
@@ -16,8 +16,8 @@ from kia.app import db_session, state
 from kia.cases.services import AccessLogFilter, list_access_log
 from kia.deadlines.admin import list_rules, replace_rules
 from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
-from kia.incidents.models import Category, FieldKind
-from kia.incidents.types import create_incident_type, list_types
+from kia.incidents.models import Category
+from kia.incidents.types import list_types
 from kia.orgs.admin import add_membership, add_unit, add_user, get_user, list_users, remove_membership, unit_tree
 from kia.orgs.models import OrgKind, Role
 from kia.routing.admin import (
@@ -37,7 +37,6 @@ CATEGORIES = {Category.WORK_ENVIRONMENT: N_("Work environment"), Category.PUPIL:
               Category.SAFETY: N_("Safety"), Category.INFORMATION_SECURITY: N_("Information security")}
 PURPOSES = {RoutingPurpose.HANDLE: N_("Handles the case (becomes händelseansvarig)"),
             RoutingPurpose.INFORM: N_("Is informed and follows the case")}
-FIELD_EXAMPLE = [{"key": "room", "type": "text", "label": {"sv": "Rum", "en": "Room"}, "required": False}]
 
 
 def admin_page(may=lambda actor: actor.is_config_admin()):
@@ -59,13 +58,11 @@ def _actor() -> Actor:
 
 def _messages(error: ValidationFailed) -> dict[str, list[str]]:
     """Messages by form field: the service's paths ("name.sv", "roles[0].unit") named as the form's
-    inputs; those inside a JSON textarea ("fields[2].key") gathered under it with their path."""
+    inputs; those inside the deadline rules' JSON textarea ("[2].code") gathered under it with their path."""
     messages: dict[str, list[str]] = {}
     for path, msgs in error.errors.items():
         texts = [m.render(_) for m in msgs]
-        if path.startswith("fields["):
-            messages.setdefault("fields", []).extend(f"{path[len('fields'):]}: {t}" for t in texts)
-        elif path.startswith("["):
+        if path.startswith("["):
             messages.setdefault("rules", []).extend(f"{path}: {t}" for t in texts)
         else:
             messages.setdefault(path.removeprefix("roles[0].").replace(".", "_"), []).extend(texts)
@@ -158,47 +155,6 @@ def admin_remove_membership(user_id: int, membership_id: int):
         abort(404)
     flash(_("Role removed."))
     return redirect(url_for("web.admin_user", user_id=user_id))
-
-
-# ---- event types ------------------------------------------------------------------------------
-
-@web_blueprint.get("/admin/types")
-@admin_page()
-def admin_types():
-    return render_template("web/admin/types.html", types=list_types(db_session()), categories=CATEGORIES)
-
-
-def _type_spec(form) -> dict:
-    """The API's shape from the form; the fields come as JSON, checked by the service like the API's."""
-    spec = {"code": form.get("code", "").strip(), "category": form.get("category", ""),
-            "name": {"sv": form.get("name_sv", ""), "en": form.get("name_en", "")},
-            "help": {"sv": form.get("help_sv", ""), "en": form.get("help_en", "")},
-            **{flag: flag in form for flag in ("confidential", "allows_anonymous", "case_per_affected_pupil")}}
-    raw = form.get("fields", "").strip()
-    spec["fields"] = json.loads(raw) if raw else []
-    return spec
-
-
-@web_blueprint.route("/admin/types/new", methods=["GET", "POST"])
-@admin_page()
-def admin_new_type():
-    context = {"categories": CATEGORIES, "field_kinds": list(FieldKind),
-               "example": json.dumps(FIELD_EXAMPLE, ensure_ascii=False, indent=2)}
-    if request.method == "POST":
-        try:
-            spec = _type_spec(request.form)
-            if not isinstance(spec["fields"], list) or not all(isinstance(f, dict) for f in spec["fields"]):
-                raise ValueError
-        except ValueError:  # json.JSONDecodeError is one
-            return render_template("web/admin/type_new.html", form=request.form, errors={
-                "fields": [_("The fields are not a JSON list of objects.")]}, **context), 422
-        try:
-            incident_type = create_incident_type(db_session(), _actor(), spec)
-        except ValidationFailed as error:
-            return _invalid("web/admin/type_new.html", error, **context)
-        flash(_("Event type %(code)s added.", code=incident_type.code))
-        return redirect(url_for("web.admin_types"))
-    return render_template("web/admin/type_new.html", form={}, errors={}, **context)
 
 
 # ---- routing and deadline rules ---------------------------------------------------------------

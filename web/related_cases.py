@@ -32,7 +32,7 @@ def _page(case_id: int, code: str | None, status: int = 200, errors: dict | None
     # The error summary names the field of each message ("Classification: the field is required").
     labels = {"type": _("Type of the new case"), "persons": _("Whom the new case concerns"),
               **{f"fields.{d.key}": d.label_en if str(get_locale()) == "en" else d.label_sv
-                 for d in (chosen.fields if chosen else [])}}
+                 for d in (chosen.current_fields if chosen else [])}}
     return render_template("web/cases/related_new.html", case=case, types=types, chosen=chosen, errors=errors or {},
                            labels=labels, message=message or "", chosen_persons=set(request.form.getlist("persons")), typed=typed,
                            personal=may_see_personal_data(actor, case.incident)), status

@@ -18,6 +18,7 @@ from kia.cases.serious import CHECKLIST
 from kia.errors import N_, Msg
 from kia.incidents.models import FieldKind, Gender, IncidentType, PersonCategory, PersonRole
 from kia.incidents.services import IncidentInput, PersonInput
+from web.form_rows import apply_row_button, read_rows
 
 PERSON_TEXTS = ("name", "class_name", "personal_number")
 PERSON_CHOICES = {"role": PersonRole, "category": PersonCategory, "gender": Gender}
@@ -50,9 +51,7 @@ class ReportForm:
 
     @classmethod
     def read(cls, form: MultiDict, incident_type: IncidentType) -> "ReportForm":
-        count = min(_int(form.get("persons-count"), 0), MAX_PERSONS)
-        persons = [{key: form.get(f"persons[{i}].{key}", "").strip()
-                    for key in (*PERSON_CHOICES, *PERSON_TEXTS)} for i in range(count)]
+        persons = read_rows(form, "persons", (*PERSON_CHOICES, *PERSON_TEXTS), MAX_PERSONS)
         fields = typed_fields(form, incident_type)
         serious = {q: (form.getlist(f"serious.{q}") if kinds else form.get(f"serious.{q}") == "yes")
                    for q, kinds in CHECKLIST.items()}
@@ -62,18 +61,8 @@ class ReportForm:
                    idempotency_key=form.get("idempotency_key", "")[:100])
 
     def apply_row_button(self, action: str) -> bool:
-        """"Add a person" and "Remove" are submit buttons, so the rows work without JavaScript.
-        True when the button was one of them (the form is shown again, not filed)."""
-        if action == "add_person":
-            if len(self.persons) < MAX_PERSONS:
-                self.persons.append({})
-            return True
-        if action.startswith("remove_person-"):
-            index = _int(action.removeprefix("remove_person-"), -1)
-            if 0 <= index < len(self.persons):
-                del self.persons[index]
-            return True
-        return False
+        """"Add a person" and "Remove" (web.form_rows); True when it was one of them (shown again, not filed)."""
+        return apply_row_button(self.persons, action, "person", MAX_PERSONS)
 
     def incident_input(self, incident_type: IncidentType, tz: ZoneInfo, now: datetime
                        ) -> tuple[IncidentInput, dict[str, list[Msg]]]:
@@ -110,13 +99,6 @@ class ReportForm:
         return any(bool(v) for v in self.serious.values())
 
 
-def _int(raw: str | None, default: int) -> int:
-    try:
-        return int(raw or "")
-    except ValueError:
-        return default
-
-
 def _when(values: dict[str, str], name: str, tz: ZoneInfo, problems: dict[str, list[Msg]],
           required: bool) -> datetime | None:
     """A date input and a time input, read as local time; the time may be left out (the day is known)."""
@@ -135,13 +117,13 @@ def _when(values: dict[str, str], name: str, tz: ZoneInfo, problems: dict[str, l
 def typed_fields(form: MultiDict, incident_type: IncidentType) -> dict[str, Any]:
     """The type's own fields as typed ("fields.weapon"): strings, a list for a multiple choice."""
     return {d.key: (form.getlist(f"fields.{d.key}") if d.kind == FieldKind.MULTICHOICE
-                    else form.get(f"fields.{d.key}", "")) for d in incident_type.fields}
+                    else form.get(f"fields.{d.key}", "")) for d in incident_type.current_fields}
 
 
 def field_values(incident_type: IncidentType, typed: dict[str, Any]) -> dict[str, Any]:
     """Typed strings as the domain's values; what cannot be converted goes as typed, and the domain says why."""
     values: dict[str, Any] = {}
-    for definition in incident_type.fields:
+    for definition in incident_type.current_fields:
         raw = typed.get(definition.key)
         if raw in ("", [], None):
             continue

@@ -73,13 +73,18 @@ def _is_empty(raw: Any) -> bool:
 
 def validate_field_values(definitions: list[IncidentTypeField], values: dict[str, Any],
                           errors: FieldErrors, tz: ZoneInfo, prefix: str = "fields") -> dict[str, Any]:
-    """Return the cleaned values; add a message per bad field to `errors`."""
+    """Return the cleaned values; add a message per bad field to `errors`. A retired field takes no new value
+    (a report must leave it out); the values older reports hold under its key are not checked here."""
     by_key = {d.key: d for d in definitions}
     for key in values:
         if key not in by_key:
             errors.add(f"{prefix}.{key}", N_("Unknown field for this event type."))
+        elif by_key[key].retired:
+            errors.add(f"{prefix}.{key}", N_("This field is no longer in use: leave it out of new reports."))
     cleaned: dict[str, Any] = {}
     for definition in definitions:
+        if definition.retired:
+            continue
         path = f"{prefix}.{definition.key}"
         raw = values.get(definition.key)
         if _is_empty(raw):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kia.db import Base, utcnow
@@ -78,6 +78,11 @@ class IncidentType(Base):
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_sv
 
+    @property
+    def current_fields(self) -> list[IncidentTypeField]:
+        """The fields a new report has: all but the retired ones, which stay for the values older reports hold."""
+        return [f for f in self.fields if not f.retired]
+
 
 class IncidentTypeField(Base):
     __tablename__ = "incident_type_fields"
@@ -94,6 +99,9 @@ class IncidentTypeField(Base):
     # [{"value": "knife", "sv": "Kniv", "en": "Knife"}, …] for choice and multichoice
     choices: Mapped[list[Any]] = mapped_column(default=list)
     position: Mapped[int] = mapped_column(default=0)
+    # Retired: no longer on the report form nor accepted from a new report. Never deleted, since stored
+    # incidents hold their values by the field's key (and the case pages and the API still show them).
+    retired: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     incident_type: Mapped[IncidentType] = relationship(back_populates="fields")
 

@@ -10,15 +10,14 @@ from sqlalchemy import select
 
 from kia.cases.models import AccessLogEntry, Case
 from kia.deadlines.models import DeadlineRule
-from kia.incidents.models import IncidentType
 from kia.orgs.models import OrgUnit, Role
 from kia.orgs.services import user_by_email
 from kia.outbox.models import Channel, DeliveryStatus, Notification, NotificationKind
 from notifications.channels.email import mail_folder
 from tests.factories import incident_body
 
-CONFIG_PAGES = ["/admin/units", "/admin/users", "/admin/types", "/admin/types/new", "/admin/rules",
-                "/admin/deadline-rules", "/admin/mail"]
+CONFIG_PAGES = ["/admin/units", "/admin/users", "/admin/types", "/admin/types/new", "/admin/types/fire",
+                "/admin/rules", "/admin/deadline-rules", "/admin/mail"]
 ANY_ADMIN_PAGES = ["/admin", "/admin/notifications", "/admin/access-log"]
 EN = {"Accept-Language": "en"}
 
@@ -133,32 +132,6 @@ def test_user_errors_are_shown_at_their_fields(client, admin):
     body = html(response)
     for field in ("name", "email", "password", "unit"):
         assert f'id="{field}-error"' in body, field
-
-
-def test_add_an_event_type_with_fields_from_json(client, admin, db):
-    _, token = admin
-    fields = [{"key": "room", "type": "choice", "label": {"sv": "Rum", "en": "Room"},
-               "choices": [{"value": "gym", "sv": "Idrottshall", "en": "Gym"}]}]
-    response = client.post("/admin/types/new", data={
-        "csrf_token": token, "code": "bus_incident", "name_sv": "Händelse på skolbuss", "name_en": "School bus event",
-        "category": "safety", "help_sv": "", "help_en": "", "allows_anonymous": "on", "fields": json.dumps(fields)})
-    assert response.status_code == 302
-    added = db.scalar(select(IncidentType).where(IncidentType.code == "bus_incident"))
-    assert added.allows_anonymous and not added.confidential and [f.key for f in added.fields] == ["room"]
-    assert "School bus event" in html(client.get("/admin/types", headers=EN))
-
-
-def test_event_type_errors_at_the_fields_and_in_the_json(client, admin):
-    _, token = admin
-    data = {"csrf_token": token, "code": "Bad Code", "name_sv": "", "name_en": "X", "category": "safety",
-            "fields": json.dumps([{"key": "x", "type": "colour", "label": {"sv": "x", "en": "x"}}])}
-    response = client.post("/admin/types/new", headers=EN, data=data)
-    assert response.status_code == 422
-    body = html(response)
-    assert 'id="code-error"' in body and 'id="name_sv-error"' in body
-    assert "[0].type: Unknown field type." in body
-    broken = client.post("/admin/types/new", headers=EN, data={**data, "fields": "[{"})
-    assert broken.status_code == 422 and "not a JSON list" in html(broken)
 
 
 def test_rules_are_listed_and_deadline_rules_edited_as_json(client, admin, db):
