@@ -211,7 +211,10 @@ class SeriousCheckOut(Schema):
 class TimelineEntryOut(Schema):
     id = fields.Integer()
     at = LocalDateTime()
-    actor = fields.Nested(UserRefOut, allow_none=True, metadata={"description": "null: the system"})
+    actor = fields.Nested(UserRefOut, allow_none=True, metadata={
+        "description": "null: the system, or the reporter where the reader may not see who reported"})
+    by_reporter = fields.Boolean(metadata={"description": "the reporter made this change (named in actor only "
+                                                          "for those who may see who reported)"})
     kind = fields.String()
     field = fields.String(allow_none=True)
     old = fields.Raw(allow_none=True)

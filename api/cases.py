@@ -66,9 +66,11 @@ def present_case_view(view: CaseView, actor: Actor, now: datetime) -> dict:
 
 def present_timeline(case: Case, entries: list[TimelineEntry], actor: Actor) -> dict:
     # The reporter is the actor of the case's first entry: hidden from whoever may not see who reported.
-    hidden = None if may_see_personal_data(actor, case.incident) else case.incident.reporter_id
+    reporter_id = case.incident.reporter_id
+    hidden = None if may_see_personal_data(actor, case.incident) else reporter_id
     return {"items": [{"id": e.id, "at": e.at, "kind": e.kind, "field": e.field, "old": e.old, "new": e.new,
-                       "note": e.note, "actor": None if e.actor_id == hidden else _user(e.actor)}
+                       "note": e.note, "actor": None if e.actor_id == hidden else _user(e.actor),
+                       "by_reporter": reporter_id is not None and e.actor_id == reporter_id}
                       for e in entries]}
 
 

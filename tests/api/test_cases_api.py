@@ -161,8 +161,12 @@ def test_the_reporter_is_hidden_in_the_timeline_from_those_who_may_not_see_who_r
         items = client.get(f"/api/v1/cases/{threat_id}/timeline").get_json()["items"]
         return next(i for i in items if i["kind"] == "case_created")
 
-    assert case_created(clients["safety_rep"])["actor"] is None
-    assert case_created(clients["handler"])["actor"]["name"] == "Personal Per"
+    hidden = case_created(clients["safety_rep"])
+    assert hidden["actor"] is None and hidden["by_reporter"] is True   # who, not that it was the reporter
+    shown = case_created(clients["handler"])
+    assert shown["actor"]["name"] == "Personal Per" and shown["by_reporter"] is True
+    items = clients["handler"].get(f"/api/v1/cases/{threat_id}/timeline").get_json()["items"]
+    assert all(i["by_reporter"] is False for i in items if i["kind"] == "assigned")   # routing: the system
 
 
 def test_the_serious_check(clients, threat_id):

@@ -159,11 +159,13 @@ def test_personal_number_is_masked_and_revealing_it_is_logged(client, db, people
     assert "20121212-1212" not in page(client, f"/cases/{case.id}")   # once: masked again
 
 
-def test_readers_without_personal_data_see_no_names_and_cannot_reveal(client, people, filing):
+def test_readers_without_personal_data_see_no_names_and_cannot_reveal(client, db, people, filing):
     case = filing.threat()
     sign_in(client, people.safety_rep)
     html = page(client, f"/cases/{case.id}")
     assert "Anna Lärare" not in html and "Show personal number" not in html
+    reporter = db.get(User, people.reporter.user_id)
+    assert reporter.name not in html and re.search(r"<td>The reporter</td>\s*<td>Case opened</td>", html)
     person = case.incident.persons[0]
     assert post(client, f"/cases/{case.id}/persons/{person.id}/reveal", {}).status_code == 403
 
