@@ -8,7 +8,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kia.access import Actor
 from kia.cases.milestones import MilestoneInput, record_milestone, update_case
@@ -152,7 +152,8 @@ def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 
     types = {t.code: t for t in session.scalars(select(IncidentType).where(IncidentType.active.is_(True)))}
     codes = [c for c in TYPE_WEIGHTS if c in types]
     weights = [TYPE_WEIGHTS[c] for c in codes]
-    filers = [u for u in session.scalars(select(User).where(User.email.like(f"personal.%@{DEMO_DOMAIN}")))]
+    filers = list(session.scalars(select(User).where(User.email.like(f"personal.%@{DEMO_DOMAIN}"))
+                                  .options(selectinload(User.memberships))))
     filers.append(user_by_email(session, f"medarbetare@{DEMO_DOMAIN}"))
     actors = [Actor.for_user(u) for u in filers if u is not None]
     now = utcnow()

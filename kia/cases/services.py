@@ -258,10 +258,10 @@ def inbox_units(session: Session, actor: Actor, limit: int = 1000) -> list[OrgUn
 
 
 # What a list shows beside each case. Joined only to the page once it is chosen (joined to the main
-# query, every candidate row would be joined before the sort and limit); users' memberships and the
-# types' field definitions are not shown in a list.
+# query, every candidate row would be joined before the sort and limit); the types' field definitions
+# are not shown in a list.
 PAGE_LOADS = (joinedload(Case.incident_type).lazyload(IncidentType.fields), joinedload(Case.org_unit),
-              joinedload(Case.assignee).lazyload(User.memberships))
+              joinedload(Case.assignee))
 
 
 def list_cases(session: Session, actor: Actor, query: CaseFilter,

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -243,10 +243,10 @@ def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneI
 
     report = validate_report(session, actor, data, tz, now)
     stored = store_report(session, report, data, tz, now, None if data.anonymous else actor.user_id)
-    if idempotency:
-        session.add(IdempotencyKey(user_id=actor.user_id, key=idempotency[0],
-                                   fingerprint=idempotency[1], incident=stored.incident))
     try:
+        if idempotency:   # a plain INSERT: nothing reads the key back, so no second flush of the unit of work
+            session.execute(insert(IdempotencyKey).values(user_id=actor.user_id, key=idempotency[0],
+                                                          fingerprint=idempotency[1], incident_id=stored.incident.id))
         incident = stored.finish(session, now)
         session.commit()
     except IntegrityError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kia.access import Actor
 from kia.errors import N_, FieldErrors, Forbidden, Msg, NotFound
@@ -45,7 +45,7 @@ def add_unit(session: Session, actor: Actor, code: str, name: str, kind: str, pa
 
 def list_users(session: Session, actor: Actor, search: str = "", limit: int = 200) -> list[User]:
     require_org_admin(actor)
-    query = select(User).order_by(User.name, User.id).limit(limit)
+    query = select(User).options(selectinload(User.memberships)).order_by(User.name, User.id).limit(limit)
     if search.strip():
         pattern = f"%{search.strip().lower()}%"
         query = query.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))

@@ -71,9 +71,9 @@ class User(Base):
     daily_digest: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Loaded when asked (an actor's roles, the admin pages): most reads of a user want only the name, e.g. the
+    # reporter shown on an incident, and should not pay a second query for roles.
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     # Flask-Login reads these by duck typing; the domain core does not import Flask.
     @property

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from kia.cases.models import Case
 from kia.db import bulk_insert
@@ -40,9 +40,7 @@ class Audience:
     @classmethod
     def load(cls, session: Session, user_ids: Iterable[int]) -> "Audience":
         ids = set(user_ids)
-        # Only language and digest choice are needed: not the roles the model loads by default.
-        users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))
-                                .options(lazyload(User.memberships))).all() if ids else []
+        users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all() if ids else []
         hooks = session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))).all()
         return cls({u.id: u for u in users}, list(hooks))
 
