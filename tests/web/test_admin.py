@@ -178,7 +178,7 @@ def test_rules_are_listed_and_deadline_rules_edited_as_json(client, admin, db):
 
     specs[0]["due_hours"], specs[0]["due_working_days"] = 4, 4
     response = client.post("/admin/deadline-rules", headers=EN, data={"csrf_token": token, "rules": json.dumps(specs)})
-    assert response.status_code == 422 and "[0].due_hours: Give either due_hours or due_working_days." in html(response)
+    assert response.status_code == 422 and "[0].due_hours: Give the time allowed in hours or in working days, not both." in html(response)
     assert client.post("/admin/deadline-rules", data={"csrf_token": token, "rules": "{}"}).status_code == 422
 
 
