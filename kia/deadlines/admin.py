@@ -35,6 +35,7 @@ BLANK = {"code": None, "name_sv": None, "name_en": None, "type": None, "category
 # Keys that exclude each other: a change giving one of them and not the other clears the other.
 PAIRS = (("due_hours", "due_working_days"), ("met_by_milestone", "met_by_state"))
 MAY_CHANGE = N_("Only an administrator of the whole organisation may change deadline rules.")
+MAY_REVIEW = N_("Only an administrator of the whole organisation reviews deadline rules.")
 
 
 def list_rules(session: Session) -> list[DeadlineRule]:
@@ -43,8 +44,13 @@ def list_rules(session: Session) -> list[DeadlineRule]:
                                 .order_by(DeadlineRule.id)))
 
 
+def list_deadline_rules(session: Session, actor: Actor) -> list[DeadlineRule]:
+    actor.require_config_admin(MAY_REVIEW)
+    return list_rules(session)
+
+
 def get_deadline_rule(session: Session, actor: Actor, rule_id: int) -> DeadlineRule:
-    actor.require_config_admin(N_("Only an administrator of the whole organisation reviews deadline rules."))
+    actor.require_config_admin(MAY_REVIEW)
     rule = session.get(DeadlineRule, rule_id)
     if rule is None:
         raise NotFound(Msg(N_("No such deadline rule.")))

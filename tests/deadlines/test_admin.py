@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from kia.cases.models import CaseState, MilestoneKind
 from kia.deadlines.admin import (
-    MAX_HOURS, MAX_WORKING_DAYS, add_deadline_rule, change_deadline_rule, get_deadline_rule, list_rules,
-    replace_rules, resync_if_rules_changed, rule_spec, set_deadline_rule_active,
+    MAX_HOURS, MAX_WORKING_DAYS, add_deadline_rule, change_deadline_rule, get_deadline_rule, list_deadline_rules,
+    list_rules, replace_rules, resync_if_rules_changed, rule_spec, set_deadline_rule_active,
 )
 from kia.deadlines.models import DeadlineRule, DeadlineStart, Obligation, ObligationStatus
 from kia.errors import Forbidden, NotFound, ValidationFailed
@@ -165,7 +165,8 @@ def test_several_errors_at_once_and_a_refused_change_leaves_the_rule_as_it_was(d
 def test_only_a_city_wide_admin_changes_the_rules(db, make, tree, people, roles):
     other = make.actor(*roles)
     rule = db.scalar(select(DeadlineRule).where(DeadlineRule.code == "report_to_imy"))
-    for attempt in (lambda: get_deadline_rule(db, other, rule.id), lambda: add_deadline_rule(db, other, FIRE),
+    for attempt in (lambda: list_deadline_rules(db, other), lambda: get_deadline_rule(db, other, rule.id),
+                    lambda: add_deadline_rule(db, other, FIRE),
                     lambda: change_deadline_rule(db, other, rule.id, {"due_hours": 96}),
                     lambda: set_deadline_rule_active(db, other, rule.id, False),
                     lambda: replace_rules(db, other, [])):
