@@ -51,6 +51,10 @@ def list_deadline_rules(session: Session, actor: Actor) -> list[DeadlineRule]:
 
 def get_deadline_rule(session: Session, actor: Actor, rule_id: int) -> DeadlineRule:
     actor.require_config_admin(MAY_REVIEW)
+    return _rule(session, rule_id)
+
+
+def _rule(session: Session, rule_id: int) -> DeadlineRule:
     rule = session.get(DeadlineRule, rule_id)
     if rule is None:
         raise NotFound(Msg(N_("No such deadline rule.")))
@@ -219,9 +223,7 @@ def change_deadline_rule(session: Session, actor: Actor, rule_id: int, changes: 
     """Change the keys given; the rest stay. Of a pair that exclude each other (hours or working days, a
     milestone or a state) giving one clears the other. The code names the rule for integrations: it stays."""
     actor.require_config_admin(MAY_CHANGE)
-    rule = session.get(DeadlineRule, rule_id)
-    if rule is None:
-        raise NotFound(Msg(N_("No such deadline rule.")))
+    rule = _rule(session, rule_id)
     errors = FieldErrors()
     if changes.get("code", rule.code) != rule.code:
         errors.add("code", N_("The code of a rule cannot be changed."))
