@@ -1,17 +1,25 @@
-"""Deadlines in API v1: a case's obligations, and the deadline rules (admins change them)."""
+"""Deadlines in API v1: a case's obligations, and the deadline rules (admins add, change, switch off and on, or
+replace them as a set)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, request
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, post_load
 
 from api.auth import requires
-from api.openapi import json_response, path_id, problems, ref
+from api.case_schemas import UserRefOut
+from api.case_work_schemas import Strict
+from api.openapi import json_body as body_of, json_response, path_id, problems, ref
+from api.problems import json_body
 from api.schemas import LocalDateTime
 from kia.app import current_actor, db_session
 from kia.cases.lookup import visible_case
+from kia.cases.models import CaseState, MilestoneKind
 from kia.db import utcnow
+from kia.deadlines.admin import (
+    MEETING_STATES, add_deadline_rule, case_obligations, change_deadline_rule, list_deadline_rules, replace_rules,
+)
 from kia.deadlines.models import ObligationStatus
-from kia.deadlines.admin import case_obligations, list_rules, replace_rules
+from kia.incidents.models import Category
 
 bp = Blueprint("deadlines", __name__)
 
@@ -32,24 +40,89 @@ class ObligationOut(Schema):
     next_step_at = LocalDateTime(allow_none=True)
 
 
-class DeadlineRuleSchema(Schema):
-    code = fields.String(required=True)
+def _values(enum_class, members=None) -> str:
+    return ", ".join(str(m) for m in (members or enum_class))
+
+
+START = {"description": "when the time starts: occurred_at, known_at (the school learned of it), reported_at, "
+                        "field (the date or time field start_field of the type), milestone (start_milestone)"}
+MILESTONE = {"description": _values(MilestoneKind)}
+TYPE = {"description": "event type code; null = every type"}
+CATEGORY = {"description": _values(Category) + "; null = every category"}
+# What GET shows beside the rule itself: accepted in PUT, so that GET's answer can be changed and sent back.
+READ_ONLY = ("id", "builtin", "changed_at", "changed_by")
+
+
+class DeadlineRulePatchIn(Strict):
+    """Only the keys sent change. Of due_hours and due_working_days, and of met_by_milestone and met_by_state,
+    giving one clears the other."""
+
+    name_sv = fields.String()
+    name_en = fields.String()
+    type = fields.String(allow_none=True, metadata=TYPE)
+    category = fields.String(allow_none=True, metadata=CATEGORY)
+    only_serious = fields.Boolean(metadata={"description": "only for serious events (AML 3:3a)"})
+    start = fields.String(metadata=START)
+    start_field = fields.String(allow_none=True, metadata={"description": "a date or time field's key; used only "
+                                                                          "with start field"})
+    start_milestone = fields.String(allow_none=True, metadata={"description": "used only with start milestone: "
+                                                                              + _values(MilestoneKind)})
+    due_hours = fields.Integer(allow_none=True, metadata={"description": "hours after the start"})
+    due_working_days = fields.Integer(allow_none=True, metadata={"description": "the end of the n-th Swedish "
+                                                                                "working day (0: the same day)"})
+    met_by_milestone = fields.String(allow_none=True, metadata=MILESTONE)
+    met_by_state = fields.String(allow_none=True, metadata={"description": _values(CaseState, MEETING_STATES)})
+    escalate_after_hours = fields.Integer(metadata={"description": "the safety officers hear of it this long "
+                                                                   "after the due time"})
+    active = fields.Boolean()
+
+
+class DeadlineRuleIn(DeadlineRulePatchIn):
+    """A new rule: either due_hours or due_working_days, either met_by_milestone or met_by_state. Left out: any
+    type and category, not only serious, escalation 24 hours after the due time, active."""
+
+    code = fields.String(required=True, metadata={"description": "lower-case letters, digits and _; names the "
+                                                                 "rule in PUT and in obligations, never changes"})
     name_sv = fields.String(required=True)
     name_en = fields.String(required=True)
-    type = fields.Function(lambda r: r.incident_type.code if r.incident_type else None,
-                           deserialize=lambda v: v, allow_none=True,
-                           metadata={"description": "event type code; null = every type"})
+    start = fields.String(required=True, metadata=START)
+
+
+class DeadlineRule(DeadlineRuleIn):
+    """One rule of the whole set (PUT), matched by code; keys left out keep their values. id, builtin,
+    changed_at and changed_by are ignored."""
+
+    id = fields.Integer(allow_none=True)
+    builtin = fields.Boolean()
+    changed_at = fields.Raw(allow_none=True)
+    changed_by = fields.Raw(allow_none=True)
+
+    @post_load
+    def drop_read_only(self, data, **_):
+        return {key: value for key, value in data.items() if key not in READ_ONLY}
+
+
+class DeadlineRuleOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name_sv = fields.String()
+    name_en = fields.String()
+    type = fields.Function(lambda r: r.incident_type.code if r.incident_type else None)
     category = fields.String(allow_none=True)
-    only_serious = fields.Boolean(load_default=False)
-    start = fields.String(required=True, metadata={"description": "occurred_at, known_at, reported_at, field, milestone"})
+    only_serious = fields.Boolean()
+    start = fields.String()
     start_field = fields.String(allow_none=True)
     start_milestone = fields.String(allow_none=True)
     due_hours = fields.Integer(allow_none=True)
-    due_working_days = fields.Integer(allow_none=True, metadata={"description": "end of the n-th Swedish working day"})
+    due_working_days = fields.Integer(allow_none=True)
     met_by_milestone = fields.String(allow_none=True)
     met_by_state = fields.String(allow_none=True)
-    escalate_after_hours = fields.Integer(load_default=24)
-    active = fields.Boolean(load_default=True)
+    escalate_after_hours = fields.Integer()
+    active = fields.Boolean()
+    builtin = fields.Boolean(metadata={"description": "one of the defaults KIA installs"})
+    changed_at = LocalDateTime(allow_none=True, metadata={"description": "last added or changed by an admin; "
+                                                                         "null for a default never changed"})
+    changed_by = fields.Nested(UserRefOut, allow_none=True)
 
 
 @bp.get("/cases/<int:case_id>/obligations")
@@ -62,9 +135,7 @@ def show_obligations(case_id: int):
 @bp.get("/deadline-rules")
 @requires("admin")
 def index_rules():
-    if not current_actor().is_config_admin():
-        abort(403)
-    return DeadlineRuleSchema(many=True).dump(list_rules(db_session()))
+    return DeadlineRuleOut(many=True).dump(list_deadline_rules(db_session(), current_actor()))
 
 
 @bp.put("/deadline-rules")
@@ -73,28 +144,51 @@ def put_rules():
     body = request.get_json(silent=True) if request.is_json else abort(415)
     if not isinstance(body, list):
         abort(400)
-    specs = DeadlineRuleSchema(many=True).load(body)
-    rules = replace_rules(db_session(), current_actor(), specs)
-    return DeadlineRuleSchema(many=True).dump(rules)
+    specs = DeadlineRule(many=True).load(body)
+    return DeadlineRuleOut(many=True).dump(replace_rules(db_session(), current_actor(), specs))
 
 
-OPENAPI_SCHEMAS = {"ObligationOut": ObligationOut, "DeadlineRule": DeadlineRuleSchema}
+@bp.post("/deadline-rules")
+@requires("admin")
+def create_rule():
+    spec = DeadlineRuleIn().load(json_body())
+    return DeadlineRuleOut().dump(add_deadline_rule(db_session(), current_actor(), spec)), 201
+
+
+@bp.patch("/deadline-rules/<int:rule_id>")
+@requires("admin")
+def patch_rule(rule_id: int):
+    changes = DeadlineRulePatchIn().load(json_body())
+    return DeadlineRuleOut().dump(change_deadline_rule(db_session(), current_actor(), rule_id, changes))
+
+
+OPENAPI_SCHEMAS = {"ObligationOut": ObligationOut, "DeadlineRule": DeadlineRule, "DeadlineRuleIn": DeadlineRuleIn,
+                   "DeadlineRulePatchIn": DeadlineRulePatchIn, "DeadlineRuleOut": DeadlineRuleOut}
+TAGS = ["deadlines"]
+RULES = json_response({"type": "array", "items": ref("DeadlineRuleOut")})
 
 
 def openapi_paths(spec) -> None:
     spec.path("/cases/{case_id}/obligations", operations={"get": {
-        "summary": "The case's obligations: legal and organisational deadlines, met or open", "tags": ["deadlines"],
+        "summary": "The case's obligations: legal and organisational deadlines, met or open", "tags": TAGS,
         "parameters": [path_id("case_id")],
         "responses": {"200": json_response({"type": "array", "items": ref("ObligationOut")}),
                       **problems(401, 403, 404)}}})
     spec.path("/deadline-rules", operations={
-        "get": {"summary": "The deadline rules (admin)", "tags": ["deadlines"],
-                "responses": {"200": json_response({"type": "array", "items": ref("DeadlineRule")}),
-                              **problems(401, 403)}},
-        "put": {"summary": "Replace the deadline rules (admin); left-out rules are deactivated, open cases "
-                           "are recomputed by the scheduler within a minute", "tags": ["deadlines"],
+        "get": {"summary": "The deadline rules (admin of the whole organisation)", "tags": TAGS,
+                "responses": {"200": RULES, **problems(401, 403)}},
+        "post": {"summary": "Add a deadline rule; open cases get its obligation from the scheduler within a "
+                            "minute", "tags": TAGS, "requestBody": body_of("DeadlineRuleIn"),
+                 "responses": {"201": json_response(ref("DeadlineRuleOut"), "Added"),
+                               **problems(400, 401, 403, 415, 422)}},
+        "put": {"summary": "Replace the deadline rules (admin); left-out rules are switched off, never deleted; "
+                           "open cases are recomputed by the scheduler within a minute", "tags": TAGS,
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"type": "array", "items": ref("DeadlineRule")}}}},
-                "responses": {"200": json_response({"type": "array", "items": ref("DeadlineRule")}),
-                              **problems(400, 401, 403, 415, 422)}},
+                "responses": {"200": RULES, **problems(400, 401, 403, 415, 422)}},
     })
+    spec.path("/deadline-rules/{rule_id}", operations={"patch": {
+        "summary": "Change a deadline rule, or switch it off or on with active (never deleted: its obligations "
+                   "are history); open cases are recomputed by the scheduler within a minute", "tags": TAGS,
+        "parameters": [path_id("rule_id")], "requestBody": body_of("DeadlineRulePatchIn"),
+        "responses": {"200": json_response(ref("DeadlineRuleOut")), **problems(400, 401, 403, 404, 415, 422)}}})

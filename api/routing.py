@@ -5,6 +5,7 @@ from flask import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import requires
+from api.case_schemas import UserRefOut
 from api.case_work_schemas import Strict
 from api.openapi import json_body as body_of, json_response, path_id, problems, ref
 from api.problems import json_body
@@ -42,11 +43,6 @@ class RoutingRuleIn(RoutingRulePatchIn):
     purpose = fields.String(required=True, metadata=PURPOSE)
 
 
-class UserRef(Schema):
-    id = fields.Integer()
-    name = fields.String()
-
-
 class RoutingRuleOut(Schema):
     id = fields.Integer()
     type = fields.Function(lambda r: r.incident_type.code if r.incident_type else None)
@@ -60,7 +56,7 @@ class RoutingRuleOut(Schema):
     created_at = LocalDateTime()
     changed_at = LocalDateTime(allow_none=True, metadata={"description": "last added or changed by an admin; "
                                                                          "null for a default never changed"})
-    changed_by = fields.Nested(UserRef, allow_none=True)
+    changed_by = fields.Nested(UserRefOut, allow_none=True)
 
 
 @bp.get("/routing-rules")

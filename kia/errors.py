@@ -81,6 +81,25 @@ class FieldErrors:
             self.add(path, text, **params)
             return None
 
+    def whole_number(self, path: str, value: Any, low: int, high: int) -> int | None:
+        """`value` when it is a whole number from low to high (a form sends what was typed, the API a number);
+        otherwise None and the message for `path`."""
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        self.add(path, N_("Give a whole number from %(low)s to %(high)s."), low=low, high=high)
+        return None
+
+    def yes_no(self, path: str, value: Any) -> bool | None:
+        if isinstance(value, bool):
+            return value
+        self.add(path, N_("Give yes or no."))
+        return None
+
+    def extend(self, other: "FieldErrors", prefix: str = "") -> None:
+        """Take over another's messages, their paths under `prefix` (the rule "[2]." of a list)."""
+        for path, messages in other.errors.items():
+            self.errors.setdefault(prefix + path, []).extend(messages)
+
     def __bool__(self) -> bool:
         return bool(self.errors)
 

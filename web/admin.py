@@ -1,23 +1,20 @@
-"""Admin pages: org units, users and memberships, routing and deadline rules, failed notifications, the local
-mail folder and the access log (event types: web.admin_types). Thin views over the kia admin services."""
+"""Admin pages: org units, users and memberships, routing rules and the rules page, failed notifications, the local
+mail folder and the access log (event types: web.admin_types; deadline rules: web.admin_deadlines). Thin views over the
+kia admin services."""
 from __future__ import annotations
 
-import json
-import re
 from datetime import datetime, timezone
 from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from kia.access import Actor, may_administer_notifications, may_read_local_mailbox, may_review_access_log
 from kia.app import db_session, state
 from kia.cases.services import AccessLogFilter, list_access_log
-from kia.deadlines.admin import list_rules, replace_rules
+from kia.deadlines.admin import list_deadline_rules
 from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
-from kia.incidents.models import Category
-from kia.incidents.types import list_types
 from kia.orgs.admin import add_membership, add_unit, add_user, get_user, list_users, remove_membership, unit_tree
 from kia.orgs.models import OrgKind, Role
 from kia.routing.admin import (
@@ -26,15 +23,14 @@ from kia.routing.admin import (
 from kia.routing.models import RoutingPurpose
 from notifications.admin import failed_deliveries, resend
 from notifications.mailbox import list_local_mail, read_local_mail
-from web import web_blueprint
-from web.labels import ROLES
+from web import deadline_rule_form, web_blueprint
+from web.admin_forms import form_of, type_options, typed_number
+from web.labels import CATEGORIES, ROLES
 
 # Marked with N_ so `make messages` extracts them; templates translate them where shown.
 KINDS = {OrgKind.CITY: N_("City"), OrgKind.ADMINISTRATION: N_("Administration (förvaltning)"),
          OrgKind.DEPARTMENT: N_("Department"), OrgKind.UNIT: N_("Unit (school, förskola)"),
          OrgKind.SITE: N_("Site or building")}
-CATEGORIES = {Category.WORK_ENVIRONMENT: N_("Work environment"), Category.PUPIL: N_("Pupils"),
-              Category.SAFETY: N_("Safety"), Category.INFORMATION_SECURITY: N_("Information security")}
 PURPOSES = {RoutingPurpose.HANDLE: N_("Handles the case (becomes händelseansvarig)"),
             RoutingPurpose.INFORM: N_("Is informed and follows the case")}
 
@@ -57,15 +53,10 @@ def _actor() -> Actor:
 
 
 def _messages(error: ValidationFailed) -> dict[str, list[str]]:
-    """Messages by form field: the service's paths ("name.sv", "roles[0].unit") named as the form's
-    inputs; those inside the deadline rules' JSON textarea ("[2].code") gathered under it with their path."""
+    """Messages by form field: the service's paths ("name.sv", "roles[0].unit") named as the form's inputs."""
     messages: dict[str, list[str]] = {}
     for path, msgs in error.errors.items():
-        texts = [m.render(_) for m in msgs]
-        if path.startswith("["):
-            messages.setdefault("rules", []).extend(f"{path}: {t}" for t in texts)
-        else:
-            messages.setdefault(path.removeprefix("roles[0].").replace(".", "_"), []).extend(texts)
+        messages.setdefault(path.removeprefix("roles[0].").replace(".", "_"), []).extend(m.render(_) for m in msgs)
     return messages
 
 
@@ -157,49 +148,39 @@ def admin_remove_membership(user_id: int, membership_id: int):
     return redirect(url_for("web.admin_user", user_id=user_id))
 
 
-# ---- routing and deadline rules ---------------------------------------------------------------
-
-def _rule_spec(rule) -> dict:
-    """A deadline rule in the shape replace_rules takes (and PUT /api/v1/deadline-rules)."""
-    spec = {"code": rule.code, "name_sv": rule.name_sv, "name_en": rule.name_en,
-            "type": rule.incident_type.code if rule.incident_type else None}
-    for attribute in ("category", "only_serious", "start", "start_field", "start_milestone", "due_hours",
-                      "due_working_days", "met_by_milestone", "met_by_state", "escalate_after_hours", "active"):
-        value = getattr(rule, attribute)
-        spec[attribute] = str(value) if hasattr(value, "value") else value
-    return spec
-
+# ---- routing rules, and the rules page (the deadline rules' own views are in web.admin_deadlines) ------
 
 def _routing_spec(form, with_active: bool) -> dict:
-    """The API's shape from the form: an empty choice means "any"; a priority that is no whole number goes
-    as typed, and the service says why."""
+    """The API's shape from the form: an empty choice means "any"; a priority goes as typed (see typed_number)."""
     spec = {key: form.get(key) or None for key in ("type", "category", "org_unit", "role", "purpose")}
     spec["only_serious"] = "only_serious" in form
-    priority = form.get("priority", "").strip()
-    spec["priority"] = int(priority) if re.fullmatch(r"[-+]?\d{1,9}", priority) else priority or 0
+    spec["priority"] = typed_number(form.get("priority", ""), blank=0)
     if with_active:
         spec["active"] = "active" in form
     return spec
 
 
 def _routing_form(rule) -> dict:
-    """A routing rule as its form's values (a checkbox's key present when ticked)."""
-    form = {"type": rule.incident_type.code if rule.incident_type else "", "category": rule.category or "",
-            "org_unit": rule.org_unit.code if rule.org_unit else "", "role": rule.role, "purpose": rule.purpose,
-            "priority": str(rule.priority)}
-    return {**form, **{flag: "on" for flag in ("only_serious", "active") if getattr(rule, flag)}}
+    return form_of({"type": rule.incident_type.code if rule.incident_type else None, "category": rule.category,
+                    "org_unit": rule.org_unit.code if rule.org_unit else None, "role": rule.role,
+                    "purpose": rule.purpose, "priority": rule.priority, "only_serious": rule.only_serious,
+                    "active": rule.active})
 
 
 def _routing_choices() -> dict:
-    language = str(get_locale())
     return {"roles": ROLES, "purposes": PURPOSES, "categories": CATEGORIES, "tree": unit_tree(db_session()),
-            "types": [(t.code, f"{t.name(language)} ({t.code})") for t in list_types(db_session())]}
+            "types": type_options()}
 
 
-def _rules_page(status: int = 200, errors=None, message: str | None = None):
-    return render_template("web/admin/rules.html", routing=list_routing_rules(db_session(), _actor()),
-                           deadlines=list_rules(db_session()), errors=errors or {},
-                           form=request.form if errors else {}, message=message, **_routing_choices()), status
+def rules_page(status: int = 200, routing_errors=None, deadline_errors=None, message: str | None = None):
+    """The routing and deadline rules with a form to add each; the form that failed is shown again as sent,
+    with its messages."""
+    return render_template(
+        "web/admin/rules.html", routing=list_routing_rules(db_session(), _actor()), message=message,
+        routing_errors=routing_errors or {}, routing_form=request.form if routing_errors else {},
+        deadlines=list_deadline_rules(db_session(), _actor()), deadline_errors=deadline_errors or {},
+        deadline_form=request.form if deadline_errors else deadline_rule_form.NEW_RULE,
+        deadline_choices=deadline_rule_form.choices(), **_routing_choices()), status
 
 
 @web_blueprint.route("/admin/rules", methods=["GET", "POST"])
@@ -209,10 +190,10 @@ def admin_rules():
         try:
             rule = add_routing_rule(db_session(), _actor(), _routing_spec(request.form, with_active=False))
         except ValidationFailed as error:
-            return _rules_page(422, _messages(error))
+            return rules_page(422, routing_errors=_messages(error))
         flash(_("Routing rule %(id)s added. New cases are routed by it.", id=rule.id))
         return redirect(url_for("web.admin_rules"))
-    return _rules_page()
+    return rules_page()
 
 
 @web_blueprint.route("/admin/rules/<int:rule_id>", methods=["GET", "POST"])
@@ -248,32 +229,10 @@ def admin_routing_rule_active(rule_id: int):
     except NotFound:
         abort(404)
     except Conflict as error:
-        return _rules_page(409, message=error.detail.render(_))
+        return rules_page(409, message=error.detail.render(_))
     flash(_("Routing rule %(id)s switched on.", id=rule_id) if active
           else _("Routing rule %(id)s switched off.", id=rule_id))
     return redirect(url_for("web.admin_rules"))
-
-
-@web_blueprint.route("/admin/deadline-rules", methods=["GET", "POST"])
-@admin_page()
-def admin_deadline_rules():
-    if request.method == "POST":
-        try:
-            specs = json.loads(request.form.get("rules", ""))
-            if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
-                raise ValueError
-        except ValueError:
-            return render_template("web/admin/deadline_rules.html", text=request.form.get("rules", ""),
-                                   errors={"rules": [_("The rules are not a JSON list of objects.")]}), 422
-        try:
-            replace_rules(db_session(), _actor(), specs)
-        except ValidationFailed as error:
-            return render_template("web/admin/deadline_rules.html", text=request.form.get("rules", ""),
-                                   errors=_messages(error)), 422
-        flash(_("Deadline rules saved. Open cases are recomputed by the scheduler's next sweep."))
-        return redirect(url_for("web.admin_rules"))
-    text = json.dumps([_rule_spec(r) for r in list_rules(db_session())], ensure_ascii=False, indent=2)
-    return render_template("web/admin/deadline_rules.html", text=text, errors={})
 
 
 # ---- notifications, local mail, access log ----------------------------------------------------

@@ -12,7 +12,8 @@ from kia.errors import NotFound, ValidationFailed
 from kia.incidents.type_changes import change_incident_type, get_incident_type, incident_type_in_use
 from kia.incidents.types import CHOICE_KINDS, create_incident_type, list_types
 from web import web_blueprint
-from web.admin import CATEGORIES, admin_page
+from web.admin import admin_page
+from web.labels import CATEGORIES
 from web.type_form import FIELD_KINDS, LABELS, MAX_NEW_FIELDS, ROW_LABELS, TypeForm
 
 

@@ -28,11 +28,13 @@ def case_time(value: datetime | date | None) -> str:
     return format_date(value, "yyyy-MM-dd")
 
 
+def local_name(thing) -> str:
+    """An event type's or deadline rule's name in the page's language."""
+    return thing.name_sv if str(get_locale()) == "sv" else thing.name_en
+
+
 @web_blueprint.app_context_processor
 def _case_labels():
     def label(kind: str, key) -> str:
         return _(getattr(labels, kind).get(key, key)) if key is not None else ""
-    def local_name(thing) -> str:
-        """An event type's or deadline rule's name in the page's language."""
-        return thing.name_sv if str(get_locale()) == "sv" else thing.name_en
     return {"label": label, "local_name": local_name}

@@ -1,8 +1,11 @@
-"""Display names of the case vocabulary (states, milestones, persons, checklist), translated where shown."""
+"""Display names of the case vocabulary (states, milestones, persons, checklist, categories, deadline starts),
+translated where shown."""
 from __future__ import annotations
 
 from kia.cases.models import ActionStatus, CaseState, MilestoneKind
+from kia.deadlines.models import DeadlineStart
 from kia.errors import N_
+from kia.incidents.models import Category
 from kia.orgs.models import Role
 
 # Marked with N_ so `make messages` extracts them; templates translate them with _() in the reader's language.
@@ -29,6 +32,16 @@ MILESTONES = {
     MilestoneKind.PROPERTY_OWNER_NOTIFIED: N_("Property owner notified"),
     MilestoneKind.GUARDIANS_INFORMED: N_("Guardians informed"),
     MilestoneKind.SUPPORT_OFFERED: N_("Support offered"),
+}
+CATEGORIES = {Category.WORK_ENVIRONMENT: N_("Work environment"), Category.PUPIL: N_("Pupils"),
+              Category.SAFETY: N_("Safety"), Category.INFORMATION_SECURITY: N_("Information security")}
+# Where a deadline rule's time starts.
+STARTS = {
+    DeadlineStart.OCCURRED_AT: N_("When the event happened"),
+    DeadlineStart.KNOWN_AT: N_("When the school learned of it"),
+    DeadlineStart.REPORTED_AT: N_("When it was reported in KIA"),
+    DeadlineStart.FIELD: N_("At a date or time given in the report (a field of the event type)"),
+    DeadlineStart.MILESTONE: N_("When a milestone is recorded"),
 }
 ACTION_STATUSES = {ActionStatus.PLANNED: N_("Planned"), ActionStatus.DONE: N_("Done"),
                    ActionStatus.CANCELLED: N_("Cancelled")}

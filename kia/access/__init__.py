@@ -60,6 +60,11 @@ class Actor:
         return self.has_scope("admin") and any(
             g.role == Role.ADMIN and g.unit_path.count("/") == 2 for g in self.grants)
 
+    def require_config_admin(self, message: str) -> None:
+        """Forbidden, with `message` (an N_ msgid), unless the actor is an admin of the whole organisation."""
+        if not self.is_config_admin():
+            raise Forbidden(Msg(message))
+
 
 def subtree_ids(paths: list[str]):
     """A subquery of the ids of all units under any of `paths` (each path includes its own unit)."""

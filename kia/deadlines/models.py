@@ -10,6 +10,7 @@ from kia.cases.models import Case, CaseAction, CaseState, MilestoneKind
 from kia.db import Base, utcnow
 from kia.enums import StrEnum, enum_column
 from kia.incidents.models import Category, IncidentType
+from kia.orgs.models import User
 
 
 class DeadlineStart(StrEnum):
@@ -58,8 +59,13 @@ class DeadlineRule(Base):
     # Set when an admin changes the rule; the scheduler's next sweep recomputes the open cases.
     needs_resync: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The admin who last added or changed the rule, and when; None for the defaults the system seeded.
+    # updated_at moves with the scheduler's resync too: these say who moved a legal deadline.
+    changed_at: Mapped[datetime | None]
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     incident_type: Mapped[IncidentType | None] = relationship()
+    changed_by: Mapped[User | None] = relationship()
 
 
 class Obligation(Base):

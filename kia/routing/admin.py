@@ -12,7 +12,7 @@ from kia.access import (
     HANDLES_CASES, HANDLES_INCIDENTS, SEES_ALL_TYPES, TAKES_ON_CASES, TAKES_ON_CONFIDENTIAL_CASES, Actor,
 )
 from kia.db import utcnow
-from kia.errors import N_, Conflict, FieldErrors, Forbidden, Msg, NotFound
+from kia.errors import N_, Conflict, FieldErrors, Msg, NotFound
 from kia.incidents.models import Category, IncidentType
 from kia.orgs.models import OrgUnit, Role
 from kia.routing.models import RoutingPurpose, RoutingRule
@@ -28,13 +28,8 @@ BLANK = {"incident_type": None, "category": None, "org_unit": None, "only_seriou
          "purpose": None, "priority": 0, "active": True}
 
 
-def _require_config_admin(actor: Actor, message: str) -> None:
-    if not actor.is_config_admin():
-        raise Forbidden(Msg(message))
-
-
 def list_routing_rules(session: Session, actor: Actor) -> list[RoutingRule]:
-    _require_config_admin(actor, N_("Only an administrator of the whole organisation reviews routing rules."))
+    actor.require_config_admin(N_("Only an administrator of the whole organisation reviews routing rules."))
     return list(session.scalars(select(RoutingRule).options(joinedload(RoutingRule.incident_type),
                                                             joinedload(RoutingRule.org_unit),
                                                             joinedload(RoutingRule.changed_by))
@@ -42,7 +37,7 @@ def list_routing_rules(session: Session, actor: Actor) -> list[RoutingRule]:
 
 
 def get_routing_rule(session: Session, actor: Actor, rule_id: int) -> RoutingRule:
-    _require_config_admin(actor, N_("Only an administrator of the whole organisation reviews routing rules."))
+    actor.require_config_admin(N_("Only an administrator of the whole organisation reviews routing rules."))
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound(N_("No such routing rule."))
@@ -114,17 +109,11 @@ def _resolve(session: Session, spec: dict[str, Any], errors: FieldErrors) -> dic
         values["purpose"] = _member(RoutingPurpose, spec, "purpose", N_("Unknown value: %(value)s."), errors,
                                     value=spec["purpose"])
     for key in ("only_serious", "active"):
-        if key in spec:
-            if isinstance(spec[key], bool):
-                values[key] = spec[key]
-            else:
-                errors.add(key, N_("Give yes or no."))
-    if "priority" in spec:
-        priority = spec["priority"]
-        if isinstance(priority, int) and not isinstance(priority, bool) and abs(priority) <= MAX_PRIORITY:
-            values["priority"] = priority
-        else:
-            errors.add("priority", N_("Give a whole number from -%(max)s to %(max)s."), max=MAX_PRIORITY)
+        if key in spec and (flag := errors.yes_no(key, spec[key])) is not None:
+            values[key] = flag
+    if "priority" in spec and (priority := errors.whole_number("priority", spec["priority"], -MAX_PRIORITY,
+                                                               MAX_PRIORITY)) is not None:
+        values["priority"] = priority
     return values
 
 
@@ -162,7 +151,7 @@ def add_routing_rule(session: Session, actor: Actor, spec: dict[str, Any],
                      now: datetime | None = None) -> RoutingRule:
     """A new rule from a spec: type (code), category, org_unit (code) – each None for any – only_serious,
     role, purpose, priority, active. New cases are routed by it at once."""
-    _require_config_admin(actor, N_("Only an administrator of the whole organisation may change routing rules."))
+    actor.require_config_admin(N_("Only an administrator of the whole organisation may change routing rules."))
     errors = FieldErrors()
     values = {**BLANK, **_resolve(session, spec, errors)}
     _check(values, errors)
@@ -174,7 +163,7 @@ def change_routing_rule(session: Session, actor: Actor, rule_id: int, changes: d
                         now: datetime | None = None) -> RoutingRule:
     """Change the keys given (as in add_routing_rule; "active": False switches the rule off). Refused (409)
     when it would leave no fallback rule (see is_fallback), so routing always has a rule to fall back on."""
-    _require_config_admin(actor, N_("Only an administrator of the whole organisation may change routing rules."))
+    actor.require_config_admin(N_("Only an administrator of the whole organisation may change routing rules."))
     # The fallback rules first, always in one order: of two admins each switching off one of the last two,
     # the second waits, then sees the first one's change and is refused (and nobody deadlocks).
     fallback_ids = set(session.scalars(select(RoutingRule.id).where(_fallback_clause())

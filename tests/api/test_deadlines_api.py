@@ -1,4 +1,5 @@
-"""GET a case's obligations; GET/PUT the deadline rules (admins), recomputed by the next sweep."""
+"""GET a case's obligations; GET, POST, PATCH and PUT the deadline rules (admins of the whole organisation),
+problem+json at the fields, and open cases recomputed by the next sweep."""
 from datetime import datetime, timezone
 
 import pytest
@@ -8,6 +9,12 @@ from kia.deadlines.admin import resync_if_rules_changed
 from kia.deadlines.models import DeadlineRule, Obligation
 from tests.conftest import TZ
 from tests.factories import victimisation_body
+
+RULES = "/api/v1/deadline-rules"
+# Kränkande behandling: the guardians informed within two working days of when the school knew.
+GUARDIANS = {"code": "guardians_informed", "name_sv": "Vårdnadshavare informerade", "name_en": "Guardians informed",
+             "type": "victimisation", "start": "known_at", "due_working_days": 2,
+             "met_by_milestone": "guardians_informed"}
 
 
 @pytest.fixture
@@ -76,3 +83,102 @@ def test_invalid_rules_are_refused_and_nothing_changes(api, db, tree, change, pa
     response = admin.client.put("/api/v1/deadline-rules", json=rules, headers=admin.headers)
     assert response.status_code == 422 and path in response.get_json()["errors"], response.get_json()
     assert db.scalar(select(DeadlineRule.due_working_days).where(DeadlineRule.code == "investigation_started")) == 5
+
+
+def by_code(admin, code: str) -> dict:
+    return next(r for r in admin.get(RULES).get_json() if r["code"] == code)
+
+
+def test_post_adds_a_rule_patch_changes_it_and_the_next_sweep_recomputes(api, db, filed):
+    admin = api.as_roles(("admin", "STHLM"), language="en")
+    created = admin.post(RULES, json=GUARDIANS)
+    assert created.status_code == 201, created.get_json()
+    rule = created.get_json()
+    assert (rule["type"], rule["category"], rule["only_serious"], rule["due_hours"], rule["due_working_days"],
+            rule["escalate_after_hours"], rule["active"], rule["builtin"]) == (
+        "victimisation", None, False, None, 2, 24, True, False)
+    assert rule["changed_by"]["name"] and rule["changed_at"]
+    resync_if_rules_changed(db, TZ, datetime(2026, 4, 2, 12, tzinfo=timezone.utc))
+    due = db.scalar(select(Obligation.due_at).where(Obligation.case_id == filed["cases"][0]["id"],
+                                                    Obligation.rule_id == rule["id"]))
+    assert due.astimezone(TZ).isoformat() == "2026-04-08T23:59:59+02:00"   # past Easter: Tuesday, Wednesday
+
+    changed = admin.patch(f"{RULES}/{rule['id']}", json={"due_hours": 24, "name_en": "Guardians told"})
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert (body["due_hours"], body["due_working_days"], body["name_en"], body["name_sv"]) == (
+        24, None, "Guardians told", "Vårdnadshavare informerade")   # what was not sent is kept
+    resync_if_rules_changed(db, TZ, datetime(2026, 4, 2, 12, tzinfo=timezone.utc))
+    db.expire_all()
+    due = db.scalar(select(Obligation.due_at).where(Obligation.case_id == filed["cases"][0]["id"],
+                                                    Obligation.rule_id == rule["id"]))
+    assert due.astimezone(TZ).isoformat() == "2026-04-03T10:00:00+02:00"
+
+    off = admin.patch(f"{RULES}/{rule['id']}", json={"active": False})
+    assert off.status_code == 200 and off.get_json()["active"] is False
+    assert by_code(admin, "guardians_informed")["active"] is False   # switched off, still listed
+
+
+@pytest.mark.parametrize("body, path", [
+    ({**GUARDIANS, "code": "Not A Code"}, "code"),
+    ({**GUARDIANS, "code": "report_to_imy"}, "code"),                         # taken
+    ({**GUARDIANS, "type": "no_such_type"}, "type"),
+    ({**GUARDIANS, "start": "field", "start_field": "classification"}, "start_field"),   # not a date field
+    ({**GUARDIANS, "start": "milestone"}, "start_milestone"),
+    ({**GUARDIANS, "due_hours": 48}, "due_hours"),                             # and working days
+    ({**GUARDIANS, "due_working_days": "two"}, "due_working_days"),            # the schema's type check
+    ({**GUARDIANS, "met_by_state": "closed"}, "met_by_milestone"),             # and a milestone
+    ({**GUARDIANS, "met_by_milestone": None, "met_by_state": "rejected"}, "met_by_state"),
+    ({key: value for key, value in GUARDIANS.items() if key != "name_en"}, "name_en"),   # required
+    ({**GUARDIANS, "colour": "red"}, "colour"),                                # unknown keys are refused
+])
+def test_invalid_rules_are_problems_at_the_field(api, tree, body, path):
+    admin = api.as_roles(("admin", "STHLM"), language="en")
+    response = admin.post(RULES, json=body)
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert path in response.get_json()["errors"], response.get_json()
+    assert "guardians_informed" not in {r["code"] for r in admin.get(RULES).get_json()}
+
+
+def test_a_patch_with_a_bad_value_or_the_code_changes_nothing(api, tree):
+    admin = api.as_roles(("admin", "STHLM"), language="en")
+    imy = by_code(admin, "report_to_imy")
+    for body, path in (({"start_field": "lost_at"}, "start_field"), ({"code": "imy"}, "code"),
+                       ({"escalate_after_hours": -1}, "escalate_after_hours")):
+        response = admin.patch(f"{RULES}/{imy['id']}", json=body)
+        assert response.status_code == 422 and path in response.get_json()["errors"], response.get_json()
+    assert by_code(admin, "report_to_imy") == imy
+
+
+def test_messages_in_swedish_by_default(api, tree):
+    admin = api.as_roles(("admin", "STHLM"))
+    response = admin.post(RULES, json={**GUARDIANS, "due_working_days": None})
+    assert response.get_json()["errors"]["due_hours"] == ["Ange fristen i timmar eller i arbetsdagar."]
+
+
+@pytest.mark.parametrize("roles, scopes", [((("admin", "UTBF"),), None), ((("handler", "STHLM"),), None),
+                                           ((("admin", "STHLM"),), ["cases:read"])])
+def test_others_may_not_add_or_change_rules(api, db, tree, roles, scopes):
+    other = api.as_roles(*roles, **({"scopes": scopes} if scopes else {}))
+    imy_id = db.scalar(select(DeadlineRule.id).where(DeadlineRule.code == "report_to_imy"))
+    assert other.post(RULES, json=GUARDIANS).status_code == 403
+    assert other.patch(f"{RULES}/{imy_id}", json={"due_hours": 96}).status_code == 403
+    assert db.scalar(select(DeadlineRule.due_hours).where(DeadlineRule.id == imy_id)) == 72
+
+
+def test_an_unknown_rule_and_a_body_that_is_no_object(api, tree):
+    admin = api.as_roles(("admin", "STHLM"))
+    assert admin.patch(f"{RULES}/999999", json={"due_hours": 1}).status_code == 404
+    assert admin.post(RULES, json=[GUARDIANS]).status_code == 400
+    assert admin.post(RULES, data="code=x").status_code == 415
+
+
+def test_documented_in_openapi(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert set(spec["paths"]["/deadline-rules"]) == {"get", "post", "put"}
+    assert set(spec["paths"]["/deadline-rules/{rule_id}"]) == {"patch"}
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["DeadlineRuleIn"]["required"]) == {"code", "name_sv", "name_en", "start"}
+    assert "required" not in schemas["DeadlineRulePatchIn"] and "code" not in schemas["DeadlineRulePatchIn"]["properties"]
+    assert {"id", "changed_by", "changed_at"} <= set(schemas["DeadlineRuleOut"]["properties"])

@@ -89,8 +89,8 @@ def test_an_inform_rule_for_a_category_and_a_unit(db, filing, people):
      "This role may not read cases of this confidential event type."),
     ({"type": "victimisation", "role": "safety_rep", "purpose": "inform"}, "role",
      "This role may not read cases of this confidential event type."),
-    ({"priority": 5000}, "priority", "Give a whole number from -%(max)s to %(max)s."),
-    ({"priority": "high"}, "priority", "Give a whole number from -%(max)s to %(max)s."),
+    ({"priority": 5000}, "priority", "Give a whole number from %(low)s to %(high)s."),
+    ({"priority": "high"}, "priority", "Give a whole number from %(low)s to %(high)s."),
     ({"only_serious": "yes"}, "only_serious", "Give yes or no."),
     ({"active": None}, "active", "Give yes or no."),
 ])

@@ -2,14 +2,12 @@
 and messages at the fields."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
 
 from kia.cases.models import AccessLogEntry, Case
-from kia.deadlines.models import DeadlineRule
 from kia.orgs.models import OrgUnit, Role
 from kia.orgs.services import user_by_email
 from kia.outbox.models import Channel, DeliveryStatus, Notification, NotificationKind
@@ -17,7 +15,7 @@ from notifications.channels.email import mail_folder
 from tests.factories import incident_body
 
 CONFIG_PAGES = ["/admin/units", "/admin/users", "/admin/types", "/admin/types/new", "/admin/types/fire",
-                "/admin/rules", "/admin/deadline-rules", "/admin/mail"]
+                "/admin/rules", "/admin/mail"]
 ANY_ADMIN_PAGES = ["/admin", "/admin/notifications", "/admin/access-log"]
 EN = {"Accept-Language": "en"}
 
@@ -134,25 +132,6 @@ def test_user_errors_are_shown_at_their_fields(client, admin):
         assert f'id="{field}-error"' in body, field
 
 
-def test_rules_are_listed_and_deadline_rules_edited_as_json(client, admin, db):
-    _, token = admin
-    page = html(client.get("/admin/rules", headers=EN))
-    assert "Routing rules" in page and "Deadline rules" in page
-    text = html(client.get("/admin/deadline-rules")).split('name="rules"')[1].split(">", 1)[1].split("</textarea>")[0]
-    import html as html_module
-    specs = json.loads(html_module.unescape(text))
-    assert specs and all("code" in s for s in specs)
-    first = specs[0]["code"]
-    specs[0]["name_en"] = "Renamed by the admin"
-    assert client.post("/admin/deadline-rules", data={"csrf_token": token, "rules": json.dumps(specs)}
-                       ).status_code == 302
-    db.expire_all()
-    assert db.scalar(select(DeadlineRule).where(DeadlineRule.code == first)).name_en == "Renamed by the admin"
-
-    specs[0]["due_hours"], specs[0]["due_working_days"] = 4, 4
-    response = client.post("/admin/deadline-rules", headers=EN, data={"csrf_token": token, "rules": json.dumps(specs)})
-    assert response.status_code == 422 and "[0].due_hours: Give either due_hours or due_working_days." in html(response)
-    assert client.post("/admin/deadline-rules", data={"csrf_token": token, "rules": "{}"}).status_code == 422
 
 
 def test_failed_notifications_are_listed_and_sent_again(client, admin, db, make):

@@ -1,14 +1,14 @@
 """retired type fields: an event type's field can be retired (hidden from new reports, its values kept)
 
 Revision ID: retired_type_fields
-Revises: one_notification_per_user
+Revises: deadline_rule_changed_by
 Create Date: 2026-11-22 09:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'retired_type_fields'
-down_revision = 'one_notification_per_user'
+down_revision = 'deadline_rule_changed_by'
 branch_labels = None
 depends_on = None
 
