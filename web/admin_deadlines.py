@@ -46,8 +46,8 @@ def admin_deadline_rule(rule_id: int):
     return _rule_page(rule)
 
 
-def _rule_page(rule, status: int = 200, errors=None):
-    form = request.form if errors else rule_form.form_from(rule)
+def _rule_page(rule, status: int = 200, errors=None, form=None):
+    form = form if form is not None else request.form if errors else rule_form.form_from(rule)
     return render_template("web/admin/deadline_rule.html", rule=rule, form=form, errors=errors or {},
                            choices=rule_form.choices()), status
 
@@ -60,6 +60,10 @@ def admin_deadline_rule_active(rule_id: int):
         rule = set_deadline_rule_active(db_session(), _actor(), rule_id, active)
     except NotFound:
         abort(404)
+    except ValidationFailed as error:   # switched on as it stands, the rule no longer holds: change it first
+        db_session().rollback()
+        rule = get_deadline_rule(db_session(), _actor(), rule_id)
+        return _rule_page(rule, 422, rule_form.errors_of(error), form=rule_form.form_from(rule))
     flash(_("Deadline rule “%(name)s” switched on.", name=local_name(rule)) if active
           else _("Deadline rule “%(name)s” switched off.", name=local_name(rule)))
     return _back_to_the_rules()

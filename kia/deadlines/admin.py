@@ -134,8 +134,9 @@ def _check_start(values: dict[str, Any], errors: FieldErrors) -> None:
     elif not isinstance(field, str) or not KEY_PATTERN.match(field):
         errors.add("start_field", N_("A key is lower-case letters, digits and _, at most 40."))
     elif values["incident_type"] is not None and not any(
-            f.key == field and f.kind in DATE_KINDS for f in values["incident_type"].fields):
-        # The obligation would silently start when the school knew instead (rule_start's fallback).
+            f.key == field and f.kind in DATE_KINDS and not f.retired for f in values["incident_type"].fields):
+        # The obligation would silently start when the school knew instead (rule_start's fallback): new reports
+        # hold no value in a retired field.
         errors.add("start_field", N_("The event type has no date or time field %(key)s."), key=field)
     if start != DeadlineStart.MILESTONE:
         values["start_milestone"] = None
@@ -241,8 +242,17 @@ def change_deadline_rule(session: Session, actor: Actor, rule_id: int, changes: 
 
 def set_deadline_rule_active(session: Session, actor: Actor, rule_id: int, active: bool,
                              now: datetime | None = None) -> DeadlineRule:
-    """Switch a rule off (its open obligations are dropped at the next sweep, met ones kept) or on again."""
-    return change_deadline_rule(session, actor, rule_id, {"active": active}, now)
+    """Switch a rule off (its open obligations are dropped at the next sweep, met ones kept) or on again.
+    Off always works, whatever the rule says; on checks the whole rule as it stands, since from then it gives
+    obligations again (a field it counts from may have been retired meanwhile)."""
+    if active:
+        return change_deadline_rule(session, actor, rule_id, {"active": True}, now)
+    actor.require_config_admin(MAY_CHANGE)
+    rule = _rule(session, rule_id)
+    if rule.active:
+        _save(rule, {"active": False}, actor, now or utcnow())
+        session.commit()
+    return rule
 
 
 def replace_rules(session: Session, actor: Actor, specs: list[dict[str, Any]],

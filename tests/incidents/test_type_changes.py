@@ -4,6 +4,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from kia.deadlines.admin import set_deadline_rule_active
+from kia.deadlines.models import DeadlineRule
 from kia.errors import Forbidden, NotFound, ValidationFailed
 from kia.incidents.models import Incident, IncidentType
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
@@ -218,3 +220,14 @@ def test_a_field_a_deadline_rule_counts_from_is_not_retired(db, admin):
         change_incident_type(db, admin, "data_breach", {"fields": [{"key": "discovered_at", "retired": True}]})
     assert list(excinfo.value.errors) == ["fields[0].retired"]
     assert excinfo.value.errors["fields[0].retired"][0].params == {"rules": "report_to_imy"}
+
+
+def test_a_rule_switched_off_meanwhile_is_not_switched_on_to_count_from_a_retired_field(db, admin):
+    imy = db.scalar(select(DeadlineRule).where(DeadlineRule.code == "report_to_imy"))
+    set_deadline_rule_active(db, admin, imy.id, False)
+    change_incident_type(db, admin, "data_breach", {"fields": [{"key": "discovered_at", "retired": True}]})
+    with pytest.raises(ValidationFailed) as excinfo:
+        set_deadline_rule_active(db, admin, imy.id, True)
+    assert list(excinfo.value.errors) == ["start_field"]
+    db.rollback()
+    assert db.get(DeadlineRule, imy.id).active is False
