@@ -12,10 +12,10 @@ from api.case_work_schemas import (
     CommentIn, CommentListOut, CommentOut, LinkIn, RelatedCaseIn, RelatedCaseListOut, SubstituteIn,
     SubstituteListOut, SubstituteOut,
 )
-from api.cases import present_case
+from api.cases import case_field_values, present_case
 from api.openapi import json_body as body_of, json_response, path_id, problems, ref
 from api.problems import json_body
-from kia.access import Actor, may_see_personal_data
+from kia.access import Actor
 from kia.app import current_actor, db_session, state
 from kia.cases.attachments import AttachmentStore, add_attachment, list_attachments, open_attachment
 from kia.cases.lookup import visible_case
@@ -42,10 +42,7 @@ def store() -> AttachmentStore:
 
 
 def _case_with_fields(case: Case, actor: Actor) -> dict:
-    sensitive = {f.key for f in case.incident_type.fields if f.sensitive}
-    personal = may_see_personal_data(actor, case.incident)
-    return {**present_case(case, utcnow()),
-            "fields": {k: v for k, v in case.field_values.items() if personal or k not in sensitive}}
+    return {**present_case(case, utcnow()), "fields": case_field_values(case, actor)}
 
 
 def _action(action: CaseAction) -> dict:

@@ -41,6 +41,14 @@ def present_case(case: Case, now: datetime) -> dict:
     }
 
 
+def case_field_values(case: Case, actor: Actor) -> dict:
+    """A case's own values (a case of another type than its event's, added later), sensitive ones only for
+    those who may see personal data, as the incident's own values are shown."""
+    sensitive = {f.key for f in case.incident_type.fields if f.sensitive}
+    personal = may_see_personal_data(actor, case.incident)
+    return {k: v for k, v in case.field_values.items() if personal or k not in sensitive}
+
+
 def present_case_view(view: CaseView, actor: Actor, now: datetime) -> dict:
     """Personal data (the pupil, the reporter) exactly as the incident API shows it to this actor."""
     case = view.case

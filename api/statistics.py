@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from api.auth import requires
-from api.openapi import json_response, problems
+from api.openapi import problems
 from api.problems import load_query
 from kia.app import current_actor, db_session, state
 from kia.errors import N_

@@ -38,6 +38,18 @@ def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
 
+def _leniently(show):
+    """Stored values are history: one of an unexpected shape (a type changed since, an older writer) is shown
+    as it is stored rather than failing the whole case page."""
+    def shown(*args) -> str:
+        try:
+            return show(*args)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return str(args[-1])
+    return shown
+
+
+@_leniently
 def field_value(field, value: Any) -> str:
     """One of an event type's own values as the reader knows it: choices by their label, times local."""
     language = _language()
@@ -123,6 +135,7 @@ class TimelineText:
             return f"{old} → {new}"
         return new or (f"{old} → –" if old else "")
 
+    @_leniently
     def _value(self, entry: dict, value: Any) -> str:
         if value is None:
             return ""

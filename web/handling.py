@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from api.case_work import MULTIPART_OVERHEAD, attachment_response, store
-from api.cases import present_case_view, present_timeline
+from api.cases import case_field_values, present_case_view, present_timeline
 from kia.access import Actor, may_complete_action, may_see_personal_data
 from kia.app import db_session, state
 from kia.cases.attachments import add_attachment, list_attachments, open_attachment
@@ -53,7 +53,8 @@ def _render_case(case_id: int, status: int = 200, form: str | None = None, error
         "web/cases/case.html", case=case, page=page, view=view, now=now,
         persons=list(zip(case.incident.persons, page["incident"]["persons"])),
         personal=may_see_personal_data(actor, case.incident), revealed=revealed or {},
-        timeline=timeline, field_rows=field_rows(case.incident_type, page["incident"]["fields"]),
+        timeline=timeline, field_rows=field_rows(case.incident.incident_type, page["incident"]["fields"]),
+        case_field_rows=field_rows(case.incident_type, case_field_values(case, actor)),
         timeline_text=TimelineText(session, timeline, {a.id: a for a in case.actions}, {o.id: o for o in obligations}),
         comments=list_comments(session, actor, case_id), attachments=list_attachments(session, actor, case_id),
         obligations=obligations, open_obligation=ObligationStatus.OPEN,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlalchemy import select
 
-from kia.cases.models import AccessLogEntry, ActionStatus, CaseAction, CaseState, Comment, MilestoneKind
+from kia.cases.models import AccessLogEntry, ActionStatus, CaseAction, CaseState, Comment, MilestoneKind, TimelineEntry
 from kia.db import utcnow
 from kia.deadlines.escalation import sweep
 from kia.deadlines.models import Obligation
@@ -267,7 +268,7 @@ def timeline_rows(html: str) -> list[tuple[str, str]]:
     body = body[:body.index("</table>")]
     cells = re.findall(r"<tr><th scope=\"row\">.*?</th><td>.*?</td>\s*<td>(.*?)</td>\s*<td class=\"text\">(.*?)</td></tr>",
                        body, re.S)
-    return [tuple(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip() for c in row) for row in cells]
+    return [tuple(unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip()) for c in row) for row in cells]
 
 
 def test_the_case_page_says_fields_people_and_changes_in_words(client, db, people, filing):
@@ -308,3 +309,15 @@ def test_a_deadline_step_names_its_obligation_in_the_timeline(client, db, people
     name = obligation.rule.name_en
     assert steps == [(f"Deadline step: {name}", "Reminder sent"),
                      (f"Deadline step: {name}", "Due: the handler and their manager told")]
+
+
+def test_a_timeline_entry_of_an_unexpected_shape_is_shown_as_stored(client, db, people, filing):
+    # The timeline is history: an entry an older writer made differently must not take the case page down.
+    case = filing.threat()
+    db.add(TimelineEntry(case_id=case.id, kind="action_added", field="actions[999]", new={"what": "Samtal"}))
+    db.add(TimelineEntry(case_id=case.id, kind="milestone_recorded", field="police_report_made", new={"at": "igår"}))
+    db.commit()
+    sign_in(client, people.handler)
+    rows = timeline_rows(page(client, f"/cases/{case.id}"))
+    assert ("Action added", "{'what': 'Samtal'}") in rows
+    assert ("Milestone recorded: Police report made", "{'at': 'igår'}") in rows

@@ -129,8 +129,13 @@ def test_add_a_related_case_for_the_pupil(client, db, people, fight):
     added = db.scalar(select(Case).where(Case.incident_id == fight.incident_id, Case.id != fight.id))
     assert response.location.endswith(f"/cases/{added.id}")
     assert added.number == fight.number[:-1] + "2" and added.subject_person.name == "Elev Ett"
-    assert f"Case {added.number} is added for the same event." in page(client, f"/cases/{added.id}")
+    added_page = page(client, f"/cases/{added.id}")
+    assert f"Case {added.number} is added for the same event." in added_page
     assert re.search(rf'>{added.number}</a> – [^<]+\(same event\)', page(client, f"/cases/{fight.id}"))
+    # The event's values by the event's type, the case's own by its type.
+    assert '<dt>Kind of threat or violence</dt><dd class="text">Verbal threat</dd>' in added_page
+    assert 'About this case</h3>' in added_page
+    assert '<dt>Classification</dt><dd class="text">Harassment</dd>' in added_page
 
 
 def test_a_type_not_on_offer_is_an_error_at_the_type(client, people, fight):
