@@ -20,6 +20,7 @@ from kia.cases.milestones import record_milestone, update_case
 from kia.cases.models import Case, TimelineEntry
 from kia.cases.serious import check_applies, check_serious
 from kia.cases.services import CaseView, is_overdue, list_access_log, list_cases, read_case, read_timeline
+from kia.cases.timeline import made_as_reporter
 from kia.cases.workflow import transition
 from kia.db import utcnow
 
@@ -74,11 +75,12 @@ def present_case_view(view: CaseView, actor: Actor, now: datetime) -> dict:
 
 def present_timeline(case: Case, entries: list[TimelineEntry], actor: Actor) -> dict:
     # The reporter is the actor of the case's first entry: hidden from whoever may not see who reported.
-    reporter_id = case.incident.reporter_id
-    hidden = None if may_see_personal_data(actor, case.incident) else reporter_id
+    # What the reporter did as the reporter, hidden from whoever may not see who reported; the same person's
+    # work as the case's handler keeps their name, which says nothing of who reported.
+    reporter_id, personal = case.incident.reporter_id, may_see_personal_data(actor, case.incident)
     return {"items": [{"id": e.id, "at": e.at, "kind": e.kind, "field": e.field, "old": e.old, "new": e.new,
-                       "note": e.note, "actor": None if e.actor_id == hidden else _user(e.actor),
-                       "by_reporter": reporter_id is not None and e.actor_id == reporter_id}
+                       "note": e.note, "by_reporter": (as_reporter := made_as_reporter(e, reporter_id)),
+                       "actor": None if as_reporter and not personal else _user(e.actor)}
                       for e in entries]}
 
 

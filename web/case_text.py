@@ -10,6 +10,7 @@ from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kia.cases.timeline import AS_REPORTER
 from kia.errors import N_
 from kia.incidents.models import FieldKind, IncidentType
 from kia.orgs.models import User
@@ -127,6 +128,11 @@ class TimelineText:
         if obligation.rule is not None:
             return obligation.rule.name_en if _language() == "en" else obligation.rule.name_sv
         return _("the action %(what)s", what=obligation.action.what)
+
+    def note(self, entry: dict) -> str:
+        """The note written with the change; the mark of what the reporter did as the reporter is said by the
+        Who column instead."""
+        return "" if entry["by_reporter"] and entry["note"] == AS_REPORTER else entry["note"]
 
     def change(self, entry: dict) -> str:
         """old → new in words."""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from kia.access import Actor, is_sensitive_case
 from kia.cases.lookup import handled_case, visible_case
 from kia.cases.models import AccessLogEntry, Attachment, Case
-from kia.cases.timeline import record
+from kia.cases.timeline import AS_REPORTER, record
 from kia.errors import N_, DomainError, FieldErrors, Msg, NotFound
 from kia.incidents.models import Incident
 
@@ -167,7 +167,7 @@ def add_attachment(session: Session, actor: Actor, store: AttachmentStore, case_
                    filename: str, max_bytes: int) -> Attachment:
     """Store an uploaded file on a case the actor handles. 413 over max_bytes, 422 for a type not allowed.
     A file stored before the commit fails stays: it is named by its content and reused by the next upload."""
-    return _store_on(session, actor, store, handled_case(session, actor, case_id), stream, filename, max_bytes)
+    return _store_on(session, actor, store, handled_case(session, actor, case_id), stream, filename, max_bytes, "")
 
 
 def attach_to_own_report(session: Session, actor: Actor, store: AttachmentStore, incident_id: int,
@@ -178,11 +178,11 @@ def attach_to_own_report(session: Session, actor: Actor, store: AttachmentStore,
         Case.incident_id == incident_id, Incident.reporter_id == actor.user_id).order_by(Case.id).limit(1))
     if case is None:
         raise NotFound(N_("No such incident."))
-    return _store_on(session, actor, store, case, stream, filename, max_bytes)
+    return _store_on(session, actor, store, case, stream, filename, max_bytes, AS_REPORTER)
 
 
 def _store_on(session: Session, actor: Actor, store: AttachmentStore, case: Case, stream: BinaryIO,
-              filename: str, max_bytes: int) -> Attachment:
+              filename: str, max_bytes: int, note: str) -> Attachment:
     tmp_path, sha256, size = store.receive(stream, max_bytes)
     errors = FieldErrors()
     content_type = detect_type(tmp_path) if size else None
@@ -200,7 +200,7 @@ def _store_on(session: Session, actor: Actor, store: AttachmentStore, case: Case
     session.add(attachment)
     session.flush()
     record(session, case, actor.user_id, "attachment_added", field=f"attachments[{attachment.id}]",
-           new=attachment.filename)
+           new=attachment.filename, note=note)
     session.commit()
     return attachment
 

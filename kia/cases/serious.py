@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from kia.access import Actor
 from kia.cases.lookup import open_handled_case
 from kia.cases.models import Case
-from kia.cases.timeline import change_field
+from kia.cases.timeline import AS_REPORTER, change_field
 from kia.db import utcnow
 from kia.deadlines.services import sync_obligations
 from kia.errors import N_, Conflict, FieldErrors, Msg
@@ -108,10 +108,10 @@ def check_at_filing(session: Session, actor: Actor, incident_id: int, answers: d
     now = now or utcnow()
     cases = [c for c in incident.cases if check_applies(c.incident_type) and not c.serious_checklist]
     for case in cases:
-        change_field(session, case, actor.user_id, "serious_checklist", checked, note="reporter")
+        change_field(session, case, actor.user_id, "serious_checklist", checked, note=AS_REPORTER)
         if is_positive(checked) and not case.serious:
-            change_field(session, case, actor.user_id, "serious", True, note="reporter")
-            inform_on_serious(session, case, now, actor_id=actor.user_id)
+            change_field(session, case, actor.user_id, "serious", True, note=AS_REPORTER)
+            inform_on_serious(session, case, now)   # the rules inform, on the reporter's answer
             sync_obligations(session, case, tz, now)
     session.commit()
     return cases

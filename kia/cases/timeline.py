@@ -18,6 +18,16 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# The note of what a reporter does as the reporter (answers the checklist, gives a file), so the timeline can hide
+# who did it from those who may not see who reported, and show the same person by name where they handle the case.
+AS_REPORTER = "reporter"
+
+
+def made_as_reporter(entry: TimelineEntry, reporter_id: int | None) -> bool:
+    return reporter_id is not None and entry.actor_id == reporter_id and (
+        entry.kind == "case_created" or entry.note == AS_REPORTER)
+
+
 def record(session: Session, case: Case, actor_id: int | None, kind: str, field: str | None = None,
            old: Any = None, new: Any = None, note: str = "") -> TimelineEntry:
     """Append one entry; `actor_id` None means the system (routing, the scheduler)."""

@@ -169,6 +169,18 @@ def test_the_reporter_is_hidden_in_the_timeline_from_those_who_may_not_see_who_r
     assert all(i["by_reporter"] is False for i in items if i["kind"] == "assigned")   # routing: the system
 
 
+def test_a_rektor_who_reported_and_handles_is_named_for_the_handling_only(clients, users):
+    # Their handling names them (they are the handler anyway); their filing stays the reporter's, so the two
+    # are never tied together for a reader who may not see who reported.
+    case_id = clients["handler"].file(incident_body()).get_json()["cases"][0]["id"]
+    assert clients["handler"].post(f"/api/v1/cases/{case_id}/transitions", json={"to": "acknowledged"}).status_code == 200
+    items = clients["safety_rep"].get(f"/api/v1/cases/{case_id}/timeline").get_json()["items"]
+    created = next(i for i in items if i["kind"] == "case_created")
+    moved = next(i for i in items if i["kind"] == "state_changed")
+    assert created["actor"] is None and created["by_reporter"] is True
+    assert moved["actor"]["name"] == "Rektor Rut" and moved["by_reporter"] is False
+
+
 def test_the_serious_check(clients, threat_id):
     url = f"/api/v1/cases/{threat_id}/serious-check"
     body = clients["handler"].put(url, json={"answers": {**NO, "serious_threat": ["firearm"]}}).get_json()
