@@ -43,21 +43,18 @@ def create_org_unit(session: Session, code: str, name: str, kind: OrgKind | str,
 def active_unit_with_ancestors(session: Session, code: str) -> list[OrgUnit]:
     """The active unit with this code and the units above it, root first (empty if there is none): one query,
     since a filing needs the unit and its administration at once."""
-    unit = aliased(OrgUnit)
-    return list(session.scalars(
-        select(OrgUnit).join(unit, unit.path.startswith(OrgUnit.path))
-        .where(unit.code == code, unit.active.is_(True)).order_by(OrgUnit.path)))
+    # Up the parent links (each step an index lookup): a LIKE on the paths could use no index and read every unit.
+    chain = (select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.code == code, OrgUnit.active.is_(True))
+             .cte("chain", recursive=True))
+    parent = aliased(OrgUnit)
+    chain = chain.union_all(select(parent.id, parent.parent_id).join(chain, parent.id == chain.c.parent_id))
+    return list(session.scalars(select(OrgUnit).join(chain, OrgUnit.id == chain.c.id).order_by(OrgUnit.path)))
 
 
 def administration_in(chain: list[OrgUnit]) -> OrgUnit:
     """The förvaltning of the last unit of a root-first chain: the nearest administration, else the root."""
     return next((u for u in reversed(chain) if u.kind == OrgKind.ADMINISTRATION), chain[0])
 
-
-def administration_of(session: Session, unit: OrgUnit) -> OrgUnit:
-    """The förvaltning a unit belongs to (itself, or its nearest administration ancestor, else its root)."""
-    ancestors = {a.id: a for a in session.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit.ancestor_ids)))}
-    return administration_in([ancestors[i] for i in unit.ancestor_ids])
 
 
 def user_by_email(session: Session, email: str) -> User | None:
