@@ -184,6 +184,33 @@ class LockSampler:
 
 # ---- the clients ---------------------------------------------------------------------------
 
+def _send(connection: http.client.HTTPConnection, endpoint: str, reporter: Reporter, body: bytes, key: str,
+          out: Phase, began: float, counted_until: float) -> None:
+    """One request on a keep-alive connection, tallied in `out`; its latency counts from `began` if it is
+    answered by `counted_until`."""
+    headers = {"Authorization": f"Bearer {reporter.token}", "Content-Type": "application/json"}
+    if endpoint == INCIDENTS:  # as a careful client sends it, so a retry cannot file twice
+        headers["Idempotency-Key"] = key
+    try:
+        connection.request("POST", PATHS[endpoint], body=body, headers=headers)
+        response = connection.getresponse()
+        payload = response.read()
+        status = response.status
+    except (OSError, http.client.HTTPException) as exc:
+        connection.close()  # reconnects on the next request
+        status, payload = 0, repr(exc).encode()
+    ended = time.monotonic()
+    out.answered += 1
+    if status == 201:
+        out.created += 1
+        if ended <= counted_until:
+            out.latencies_ms.append((ended - began) * 1000)
+    else:
+        out.errors += 1
+        if len(out.error_samples) < 5:
+            out.error_samples.append(f"{status}: {payload[:300].decode(errors='replace')}")
+
+
 def _client(port: int, endpoint: str, reporters: list[Reporter], bodies: list[bytes], start: float,
             deadline: float, out: Phase, name: str) -> None:
     """One client on one keep-alive connection: requests back to back until the deadline."""
@@ -192,29 +219,9 @@ def _client(port: int, endpoint: str, reporters: list[Reporter], bodies: list[by
     while time.monotonic() < start:
         time.sleep(0.001)
     while (began := time.monotonic()) < deadline:
-        reporter, body = reporters[sent % len(reporters)], bodies[sent % len(bodies)]
-        headers = {"Authorization": f"Bearer {reporter.token}", "Content-Type": "application/json"}
-        if endpoint == INCIDENTS:  # as a careful client sends it, so a retry cannot file twice
-            headers["Idempotency-Key"] = f"{name}-{run}-{sent}"
+        _send(connection, endpoint, reporters[sent % len(reporters)], bodies[sent % len(bodies)],
+              f"{name}-{run}-{sent}", out, began, deadline)
         sent += 1
-        try:
-            connection.request("POST", PATHS[endpoint], body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            status = response.status
-        except (OSError, http.client.HTTPException) as exc:
-            connection.close()  # reconnects on the next request
-            status, payload = 0, repr(exc).encode()
-        ended = time.monotonic()
-        out.answered += 1
-        if status == 201:
-            out.created += 1
-            if ended <= deadline:
-                out.latencies_ms.append((ended - began) * 1000)
-        else:
-            out.errors += 1
-            if len(out.error_samples) < 5:
-                out.error_samples.append(f"{status}: {payload[:300].decode(errors='replace')}")
     connection.close()
 
 
@@ -250,33 +257,19 @@ def open_loop(port: int, endpoint: str, rate: float, duration: float,
     """Requests arriving at `rate` a second (Poisson) for `duration`, each sent by whichever of the clients'
     connections is free. Latency counts from the planned arrival, so a request queued behind a slow one
     waits in the figures too (no coordinated omission)."""
-    out, arrivals = Phase(endpoint, duration), queue.Queue()
+    arrivals: queue.Queue = queue.Queue()
     rng, run = random.Random(seed), secrets.token_hex(4)
+    parts = [Phase(endpoint, duration) for _ in clients]   # one a connection: no tally shared between threads
 
-    def send(name: str, reporters: list[Reporter], bodies: list[bytes]) -> None:
+    def send(name: str, reporters: list[Reporter], bodies: list[bytes], out: Phase) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while (item := arrivals.get()) is not None:
             planned, sent = item
-            reporter, body = reporters[sent % len(reporters)], bodies[sent % len(bodies)]
-            headers = {"Authorization": f"Bearer {reporter.token}", "Content-Type": "application/json",
-                       "Idempotency-Key": f"open-{name}-{run}-{sent}"}
-            try:
-                connection.request("POST", PATHS[endpoint], body=body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                status = 0
-            out.answered += 1
-            if status == 201:
-                out.created += 1
-                out.latencies_ms.append((time.monotonic() - planned) * 1000)
-            else:
-                out.errors += 1
+            _send(connection, endpoint, reporters[sent % len(reporters)], bodies[sent % len(bodies)],
+                  f"open-{name}-{run}-{sent}", out, planned, math.inf)
         connection.close()
 
-    senders = [threading.Thread(target=send, args=client) for client in clients]
+    senders = [threading.Thread(target=send, args=(*client, part)) for client, part in zip(clients, parts)]
     for sender in senders:
         sender.start()
     start = planned = time.monotonic()
@@ -289,7 +282,7 @@ def open_loop(port: int, endpoint: str, rate: float, duration: float,
         arrivals.put(None)
     for sender in senders:
         sender.join()
-    return out
+    return Phase.combined(endpoint, duration, parts)
 
 
 # ---- the run -------------------------------------------------------------------------------
@@ -364,8 +357,8 @@ def main(argv=None) -> int:
                     filed += phase.created if endpoint == INCIDENTS else 0
                     if not label.startswith("warm-up"):
                         measured[endpoint].append(phase)
-            rate = args.open_rate or 0.5 * sum(len(p.latencies_ms) for p in measured[INCIDENTS]) / (
-                args.rounds * args.seconds)
+            rate = args.open_rate or max(1.0, 0.5 * sum(len(p.latencies_ms) for p in measured[INCIDENTS]) / (
+                args.rounds * args.seconds))
             print(f"\nopen loop: {rate:.1f} requests/s arriving at random (Poisson), {args.seconds:.0f} s each")
             for endpoint in (BASELINE, INCIDENTS):
                 cpu_before = server_cpu_seconds(server.pid)
@@ -400,11 +393,12 @@ def report(measured: dict[str, list[Phase]], open_measured: dict[str, Phase], nu
         f"{_ratio(i, b):.2f}" for b, i in zip(measured[BASELINE], measured[INCIDENTS])))
     print(f"server CPU per request: incidents / baseline = {incidents.server_cpu_ms / baseline.server_cpu_ms:.1f}")
     for phase in (baseline, incidents):  # Little's law: what the closed loop alone makes them wait
-        print(f"{clients} clients back to back at {phase.throughput:.1f} req/s ({phase.endpoint}): "
-              f"{clients / phase.throughput * 1000:.1f} ms mean latency")
+        if phase.throughput:
+            print(f"{clients} clients back to back at {phase.throughput:.1f} req/s ({phase.endpoint}): "
+                  f"{clients / phase.throughput * 1000:.1f} ms mean latency")
     print(f"open loop at the same rate: incident p95 {open_measured[INCIDENTS].percentile(95):.1f} ms, "
           f"baseline p95 {open_measured[BASELINE].percentile(95):.1f} ms")
-    for phase in (baseline, incidents):
+    for phase in (baseline, incidents, *open_measured.values()):
         for sample in phase.error_samples:
             print(f"  {phase.endpoint} error {sample}")
     checks = [
