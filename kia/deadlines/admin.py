@@ -34,6 +34,8 @@ BLANK = {"code": None, "name_sv": None, "name_en": None, "type": None, "category
          "met_by_milestone": None, "met_by_state": None, "escalate_after_hours": 24, "active": True}
 # Keys that exclude each other: a change giving one of them and not the other clears the other.
 PAIRS = (("due_hours", "due_working_days"), ("met_by_milestone", "met_by_state"))
+# Keys of which a change gives one: giving it clears the other (a rule for a type is not also for a category).
+EXCLUSIVE = (*PAIRS, ("type", "category"))
 MAY_CHANGE = N_("Only an administrator of the whole organisation may change deadline rules.")
 MAY_REVIEW = N_("Only an administrator of the whole organisation reviews deadline rules.")
 
@@ -222,14 +224,19 @@ def add_deadline_rule(session: Session, actor: Actor, spec: dict[str, Any],
 def change_deadline_rule(session: Session, actor: Actor, rule_id: int, changes: dict[str, Any],
                          now: datetime | None = None) -> DeadlineRule:
     """Change the keys given; the rest stay. Of a pair that exclude each other (hours or working days, a
-    milestone or a state) giving one clears the other. The code names the rule for integrations: it stays."""
+    milestone or a state, an event type or a category) giving one clears the other. The code names the rule for
+    integrations: it stays. Switching a rule off alone always works, whatever the rest of it says (a rule stored
+    before a check came in); anything else, switching it on included, checks the whole rule as it would stand,
+    since from then it gives obligations (a field it counts from may have been retired meanwhile)."""
+    if changes.keys() == {"active"} and changes["active"] is False:
+        return _switch_off(session, actor, rule_id, now)
     actor.require_config_admin(MAY_CHANGE)
     rule = _rule(session, rule_id)
     errors = FieldErrors()
     if changes.get("code", rule.code) != rule.code:
         errors.add("code", N_("The code of a rule cannot be changed."))
     spec = rule_spec(rule)
-    for pair in PAIRS:
+    for pair in EXCLUSIVE:
         for given, other in (pair, pair[::-1]):
             if given in changes and other not in changes:
                 spec[other] = None
@@ -242,11 +249,11 @@ def change_deadline_rule(session: Session, actor: Actor, rule_id: int, changes: 
 
 def set_deadline_rule_active(session: Session, actor: Actor, rule_id: int, active: bool,
                              now: datetime | None = None) -> DeadlineRule:
-    """Switch a rule off (its open obligations are dropped at the next sweep, met ones kept) or on again.
-    Off always works, whatever the rule says; on checks the whole rule as it stands, since from then it gives
-    obligations again (a field it counts from may have been retired meanwhile)."""
-    if active:
-        return change_deadline_rule(session, actor, rule_id, {"active": True}, now)
+    """Switch a rule off (its open obligations are dropped at the next sweep, met ones kept) or on again."""
+    return change_deadline_rule(session, actor, rule_id, {"active": active}, now)
+
+
+def _switch_off(session: Session, actor: Actor, rule_id: int, now: datetime | None) -> DeadlineRule:
     actor.require_config_admin(MAY_CHANGE)
     rule = _rule(session, rule_id)
     if rule.active:

@@ -182,3 +182,18 @@ def test_documented_in_openapi(client):
     assert set(schemas["DeadlineRuleIn"]["required"]) == {"code", "name_sv", "name_en", "start"}
     assert "required" not in schemas["DeadlineRulePatchIn"] and "code" not in schemas["DeadlineRulePatchIn"]["properties"]
     assert {"id", "changed_by", "changed_at"} <= set(schemas["DeadlineRuleOut"]["properties"])
+
+
+def test_a_patch_of_the_type_clears_the_category_and_switching_off_alone_is_never_refused(api, db, tree):
+    admin = api.as_roles(("admin", "STHLM"), language="en")
+    rule = by_code(admin, "report_to_av")   # every type, serious only
+    category = admin.patch(f"{RULES}/{rule['id']}", json={"category": "work_environment"}).get_json()
+    typed = admin.patch(f"{RULES}/{rule['id']}", json={"type": "accident"})
+    assert typed.status_code == 200 and (typed.get_json()["type"], typed.get_json()["category"]) == ("accident", None)
+    assert category["category"] == "work_environment"
+    stored = db.get(DeadlineRule, rule["id"])
+    stored.category = stored.incident_type.category   # as an older PUT could leave it: both
+    db.commit()
+    assert admin.patch(f"{RULES}/{rule['id']}", json={"active": False}).status_code == 200
+    refused = admin.patch(f"{RULES}/{rule['id']}", json={"active": True})
+    assert refused.status_code == 422 and "category" in refused.get_json()["errors"]
