@@ -73,13 +73,22 @@ class FieldErrors:
     def add(self, path: str, text: str, **params: Any) -> None:
         self.errors.setdefault(path, []).append(Msg(text, params))
 
-    def convert(self, path: str, convert: Callable[[Any], Any], value: Any, text: str, **params: Any) -> Any:
-        """`convert(value)` (an enum, say), or None and the message for `path` when it raises ValueError."""
+    def convert(self, path: str, convert: Callable[[Any], Any], value: Any, text: str, /, **params: Any) -> Any:
+        """`convert(value)` (an enum, say), or None and the message for `path` when it raises ValueError; the
+        message's own parameters may be named anything, `value` too."""
         try:
             return convert(value)
         except ValueError:
             self.add(path, text, **params)
             return None
+
+    def member(self, path: str, enum_class, value: Any, text: str = N_("Unknown value: %(value)s."), /,
+               **params: Any) -> Any:
+        """The enum member named by `value`; None when it is left empty (the caller says whether it may be), or
+        when it names none, with the message for `path`."""
+        if value in (None, ""):
+            return None
+        return self.convert(path, enum_class, value, text, **{"value": value, **params})
 
     def whole_number(self, path: str, value: Any, low: int, high: int) -> int | None:
         """`value` when it is a whole number from low to high (a form sends what was typed, the API a number);

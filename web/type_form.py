@@ -17,12 +17,12 @@ from werkzeug.datastructures import MultiDict
 from kia.errors import N_, Msg
 from kia.incidents.models import FieldKind, IncidentType, IncidentTypeField
 from kia.incidents.type_changes import FIXED_ONCE_REPORTED
-from kia.incidents.types import CHOICE_KINDS
+from kia.incidents.types import CHOICE_KINDS, TYPE_FLAGS
 from web.form_rows import apply_row_button, read_rows
 
 ON = "on"   # a ticked checkbox
 TEXTS = ("code", "category", "name.sv", "name.en", "help.sv", "help.en")
-FLAGS = ("active", "allows_anonymous", "confidential", "case_per_affected_pupil")
+FLAGS = tuple(TYPE_FLAGS)
 ROW_KEYS = ("key", "type", "label.sv", "label.en", "required", "sensitive", "retired", "choices")
 MAX_NEW_FIELDS = 40
 MAX_FIELDS = 200

@@ -40,7 +40,7 @@ MAY_CHANGE = N_("Only an administrator of the whole organisation may change dead
 MAY_REVIEW = N_("Only an administrator of the whole organisation reviews deadline rules.")
 
 
-def list_rules(session: Session) -> list[DeadlineRule]:
+def _all_rules(session: Session) -> list[DeadlineRule]:
     return list(session.scalars(select(DeadlineRule).options(joinedload(DeadlineRule.incident_type),
                                                              joinedload(DeadlineRule.changed_by))
                                 .order_by(DeadlineRule.id)))
@@ -48,7 +48,7 @@ def list_rules(session: Session) -> list[DeadlineRule]:
 
 def list_deadline_rules(session: Session, actor: Actor) -> list[DeadlineRule]:
     actor.require_config_admin(MAY_REVIEW)
-    return list_rules(session)
+    return _all_rules(session)
 
 
 def get_deadline_rule(session: Session, actor: Actor, rule_id: int) -> DeadlineRule:
@@ -77,17 +77,6 @@ def rule_spec(rule: DeadlineRule) -> dict[str, Any]:
 
 # ---- reading a spec -------------------------------------------------------------------------------
 
-def _member(enum_class, value: Any, key: str, errors: FieldErrors):
-    """The enum member; None when left empty ("any", or not chosen: _check says whether it must be)."""
-    if value in (None, ""):
-        return None
-    try:
-        return enum_class(value)
-    except ValueError:
-        errors.add(key, N_("Unknown value: %(value)s."), value=value)
-        return None
-
-
 def _name(value: Any, key: str, errors: FieldErrors) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not text:
@@ -110,15 +99,15 @@ def _resolve(spec: dict[str, Any], types: dict[str, IncidentType], errors: Field
         errors.add("type", N_("Unknown event type: %(code)s."), code=type_code)
     return {
         "name_sv": _name(spec["name_sv"], "name_sv", errors), "name_en": _name(spec["name_en"], "name_en", errors),
-        "incident_type": incident_type, "category": _member(Category, spec["category"], "category", errors),
+        "incident_type": incident_type, "category": errors.member("category", Category, spec["category"]),
         "only_serious": errors.yes_no("only_serious", spec["only_serious"]),
-        "start": _member(DeadlineStart, spec["start"], "start", errors),
+        "start": errors.member("start", DeadlineStart, spec["start"]),
         "start_field": spec["start_field"] or None,
-        "start_milestone": _member(MilestoneKind, spec["start_milestone"], "start_milestone", errors),
+        "start_milestone": errors.member("start_milestone", MilestoneKind, spec["start_milestone"]),
         "due_hours": _number(spec["due_hours"], "due_hours", MAX_HOURS, errors),
         "due_working_days": _number(spec["due_working_days"], "due_working_days", MAX_WORKING_DAYS, errors),
-        "met_by_milestone": _member(MilestoneKind, spec["met_by_milestone"], "met_by_milestone", errors),
-        "met_by_state": _member(CaseState, spec["met_by_state"], "met_by_state", errors),
+        "met_by_milestone": errors.member("met_by_milestone", MilestoneKind, spec["met_by_milestone"]),
+        "met_by_state": errors.member("met_by_state", CaseState, spec["met_by_state"]),
         "escalate_after_hours": errors.whole_number("escalate_after_hours", spec["escalate_after_hours"], 0,
                                                     MAX_HOURS),
         "active": errors.yes_no("active", spec["active"]),
@@ -270,7 +259,7 @@ def replace_rules(session: Session, actor: Actor, specs: list[dict[str, Any]],
     actor.require_config_admin(MAY_CHANGE)
     now = now or utcnow()
     errors = FieldErrors()
-    existing = {r.code: r for r in list_rules(session)}
+    existing = {r.code: r for r in _all_rules(session)}
     types = _types(session)
     seen, changes = set(), []
     for index, spec in enumerate(specs):
@@ -295,7 +284,7 @@ def replace_rules(session: Session, actor: Actor, specs: list[dict[str, Any]],
         if code not in seen and rule.active:
             _save(rule, {"active": False}, actor, now)
     session.commit()
-    return list_rules(session)
+    return _all_rules(session)
 
 
 def resync_if_rules_changed(session: Session, tz: ZoneInfo, now: datetime) -> int:

@@ -18,7 +18,7 @@ from kia.errors import N_, FieldErrors, NotFound
 from kia.incidents.models import Category, Incident, IncidentType, IncidentTypeField
 from kia.incidents.types import (
     CHOICE_KINDS, HELP_LENGTH, LABEL_LENGTH, LABEL_REQUIRED, NAME_LENGTH, check_choices, check_choices_of,
-    check_fields, check_flags, check_texts, require_config_admin,
+    TYPE_FLAGS, check_fields, check_flags, check_texts,
 )
 
 MAY_REVIEW = N_("Only an administrator of the whole organisation may review event types.")
@@ -40,12 +40,11 @@ FIXED_ONCE_REPORTED = {
     "category": N_("The category cannot change once reports of the type exist: it places them in the "
                    "statistics and under the rules of their category."),
 }
-TYPE_FLAGS = ("active", "allows_anonymous", "confidential", "case_per_affected_pupil")
 FIELD_FLAGS = ("required", "sensitive", "retired")
 
 
 def get_incident_type(session: Session, actor: Actor, code: str) -> IncidentType:
-    require_config_admin(actor, MAY_REVIEW)
+    actor.require_config_admin(MAY_REVIEW)
     incident_type = session.scalar(select(IncidentType).where(IncidentType.code == code))
     if incident_type is None:
         raise NotFound(N_("No such event type."))
@@ -65,7 +64,7 @@ def change_incident_type(session: Session, actor: Actor, code: str, changes: dic
     allows_anonymous, and while no reports exist category, confidential and case_per_affected_pupil;
     fields (each by its key: label, required, sensitive, retired, and choices as the whole list, which keeps
     every value there is) and new_fields (as when a type is added). Every error at once, at its path."""
-    require_config_admin(actor, MAY_CHANGE)
+    actor.require_config_admin(MAY_CHANGE)
     # Locked (and read afresh): two admins changing one type at once take turns, the second on the first's result.
     incident_type = session.scalar(select(IncidentType).where(IncidentType.code == code).with_for_update()
                                    .execution_options(populate_existing=True))
@@ -92,7 +91,7 @@ def change_incident_type(session: Session, actor: Actor, code: str, changes: dic
 
 def _type_values(incident_type: IncidentType, changes: dict[str, Any], in_use: bool,
                  errors: FieldErrors) -> dict[str, Any]:
-    values: dict[str, Any] = check_flags(changes, TYPE_FLAGS, errors)
+    values: dict[str, Any] = check_flags(changes, tuple(TYPE_FLAGS), errors)
     if "category" in changes:
         values["category"] = errors.convert("category", Category, changes["category"], N_("Unknown category."))
     for name, length, required in (("name", NAME_LENGTH, N_("A name is required.")), ("help", HELP_LENGTH, None)):

@@ -8,19 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kia.access import Actor
-from kia.errors import N_, FieldErrors, Forbidden, Msg
+from kia.errors import N_, FieldErrors
 from kia.incidents.models import Category, FieldKind, IncidentType, IncidentTypeField
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# A type's yes/no settings, with what a new type has unless told otherwise.
+TYPE_FLAGS = {"active": True, "allows_anonymous": False, "confidential": False, "case_per_affected_pupil": False}
 CHOICE_KINDS = {FieldKind.CHOICE, FieldKind.MULTICHOICE}
 # The columns' lengths (kia.incidents.models); a choice's labels are held to a field label's.
 NAME_LENGTH, HELP_LENGTH, LABEL_LENGTH = 120, 300, 200
 LABEL_REQUIRED = N_("A label is required.")
-
-
-def require_config_admin(actor: Actor, message: str) -> None:
-    if not actor.is_config_admin():
-        raise Forbidden(Msg(message))
 
 
 def list_types(session: Session, include_inactive: bool = True) -> list[IncidentType]:
@@ -77,14 +74,8 @@ def check_choices_of(kind: FieldKind, choices: Any, path: str, errors: FieldErro
 
 def check_flags(spec: dict[str, Any], names: tuple[str, ...], errors: FieldErrors, path: str = "") -> dict[str, bool]:
     """The yes/no settings among `names` that the spec gives (a change names only what changes)."""
-    flags = {}
-    for name in names:
-        if name in spec:
-            if isinstance(spec[name], bool):
-                flags[name] = spec[name]
-            else:
-                errors.add(f"{path}{name}", N_("Give yes or no."))
-    return flags
+    flags = {name: errors.yes_no(f"{path}{name}", spec[name]) for name in names if name in spec}
+    return {name: flag for name, flag in flags.items() if flag is not None}
 
 
 def check_fields(specs: list[dict[str, Any]], errors: FieldErrors, prefix: str = "fields",
@@ -119,7 +110,7 @@ def check_fields(specs: list[dict[str, Any]], errors: FieldErrors, prefix: str =
 
 def create_incident_type(session: Session, actor: Actor, spec: dict[str, Any]) -> IncidentType:
     """Add an event type from a specification shaped like the API's (code, name{sv,en}, category, fields[…])."""
-    require_config_admin(actor, N_("Only an administrator of the whole organisation may add event types."))
+    actor.require_config_admin(N_("Only an administrator of the whole organisation may add event types."))
     errors = FieldErrors()
     code = spec.get("code") or ""
     if not KEY_PATTERN.match(code):
@@ -133,8 +124,7 @@ def create_incident_type(session: Session, actor: Actor, spec: dict[str, Any]) -
         errors.add("category", N_("Choose a category."))
     else:
         category = errors.convert("category", Category, spec["category"], N_("Unknown category."))
-    flags = {"active": True, "confidential": False, "case_per_affected_pupil": False, "allows_anonymous": False,
-             **check_flags(spec, ("active", "confidential", "case_per_affected_pupil", "allows_anonymous"), errors)}
+    flags = {**TYPE_FLAGS, **check_flags(spec, tuple(TYPE_FLAGS), errors)}
     fields = check_fields(spec.get("fields") or [], errors)
     errors.raise_if_any()
     incident_type = IncidentType(

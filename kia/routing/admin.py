@@ -80,17 +80,6 @@ def _by_code(session: Session, model, code: Any, path: str, text: str, errors: F
     return found
 
 
-def _member(enum_class, spec: dict[str, Any], key: str, text: str, errors: FieldErrors, **params: Any):
-    """The enum member; None when left empty (for role and purpose _check says it must be chosen)."""
-    if spec[key] in (None, ""):
-        return None
-    try:
-        return enum_class(spec[key])
-    except ValueError:
-        errors.add(key, text, **params)
-        return None
-
-
 def _resolve(session: Session, spec: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
     """The spec's keys as the rule's attribute values: codes looked up, enums converted, each wrong value
     reported at its key. Keys the spec leaves out are left out (a change names only what changes)."""
@@ -102,12 +91,11 @@ def _resolve(session: Session, spec: dict[str, Any], errors: FieldErrors) -> dic
         values["org_unit"] = _by_code(session, OrgUnit, spec["org_unit"], "org_unit",
                                       N_("Unknown org unit: %(code)s."), errors)
     if "category" in spec:
-        values["category"] = _member(Category, spec, "category", N_("Unknown category."), errors)
+        values["category"] = errors.member("category", Category, spec["category"], N_("Unknown category."))
     if "role" in spec:
-        values["role"] = _member(Role, spec, "role", N_("Unknown role: %(role)s."), errors, role=spec["role"])
+        values["role"] = errors.member("role", Role, spec["role"], N_("Unknown role: %(role)s."), role=spec["role"])
     if "purpose" in spec:
-        values["purpose"] = _member(RoutingPurpose, spec, "purpose", N_("Unknown value: %(value)s."), errors,
-                                    value=spec["purpose"])
+        values["purpose"] = errors.member("purpose", RoutingPurpose, spec["purpose"])
     for key in ("only_serious", "active"):
         if key in spec and (flag := errors.yes_no(key, spec[key])) is not None:
             values[key] = flag

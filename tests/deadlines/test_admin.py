@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kia.cases.models import CaseState, MilestoneKind
 from kia.deadlines.admin import (
     MAX_HOURS, MAX_WORKING_DAYS, add_deadline_rule, change_deadline_rule, get_deadline_rule, list_deadline_rules,
-    list_rules, replace_rules, resync_if_rules_changed, rule_spec, set_deadline_rule_active,
+    replace_rules, resync_if_rules_changed, rule_spec, set_deadline_rule_active,
 )
 from kia.deadlines.models import DeadlineRule, DeadlineStart, Obligation, ObligationStatus
 from kia.errors import Forbidden, NotFound, ValidationFailed
@@ -51,7 +51,8 @@ def test_an_added_rule_is_stored_with_who_added_it_and_open_cases_get_its_obliga
     assert sweep(db) >= 1
     # Tuesday 10 March 2026 09:30, three working days: the end of Friday.
     assert obligation(db, case, rule).due_at.astimezone(TZ).isoformat() == "2026-03-13T23:59:59+01:00"
-    assert rule.id in {r.id for r in list_rules(db)} and get_deadline_rule(db, people.admin, rule.id).code == rule.code
+    assert rule.id in {r.id for r in list_deadline_rules(db, people.admin)}
+    assert get_deadline_rule(db, people.admin, rule.id).code == rule.code
 
 
 def test_a_change_keeps_what_it_does_not_name_and_the_sweep_moves_the_due_time(db, filing, people):
@@ -186,13 +187,13 @@ def test_an_unknown_rule_is_not_found(db, people):
 
 
 def test_replacing_the_set_marks_only_the_rules_it_changes(db, people):
-    rules = [rule_spec(r) for r in list_rules(db)]
+    rules = [rule_spec(r) for r in list_deadline_rules(db, people.admin)]
     renamed = next(s for s in rules if s["code"] == "report_to_imy")
     renamed["name_en"] = "Report to IMY (GDPR art. 33)"
     dropped = next(s for s in rules if s["code"] == "report_to_fk")
     rules.remove(dropped)
     replace_rules(db, people.admin, rules, now=NOW)
-    changed = {r.code for r in list_rules(db) if r.changed_by_id == people.admin.user_id}
+    changed = {r.code for r in list_deadline_rules(db, people.admin) if r.changed_by_id == people.admin.user_id}
     assert changed == {"report_to_imy", "report_to_fk"}
     fk = db.scalar(select(DeadlineRule).where(DeadlineRule.code == "report_to_fk"))
     assert (fk.active, fk.changed_at, fk.needs_resync) == (False, NOW, True)
