@@ -216,7 +216,9 @@ class TimelineEntryOut(Schema):
     by_reporter = fields.Boolean(metadata={"description": "the reporter made this change (named in actor only "
                                                           "for those who may see who reported)"})
     kind = fields.String()
-    field = fields.String(allow_none=True)
+    field = fields.String(allow_none=True, metadata={
+        "description": "what the entry concerns: a case attribute (state, assignee, investigation …), a milestone, "
+                       "or an item: actions[id], comments[id], attachments[id], obligations[id] (a deadline step)"})
     old = fields.Raw(allow_none=True)
     new = fields.Raw(allow_none=True)
     note = fields.String()

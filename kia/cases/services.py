@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from kia.access import (
     HANDLES_INCIDENTS, Actor, access_log_visibility, case_visibility, is_sensitive_case, may_handle_case,
@@ -83,7 +83,7 @@ def read_timeline(session: Session, actor: Actor, case_id: int) -> tuple[Case, l
 def case_timeline(session: Session, case: Case) -> list[TimelineEntry]:
     """The entries of a case already read through get_case (the case page: one read, one log entry)."""
     return list(session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
-                                .order_by(TimelineEntry.id)))
+                                .options(selectinload(TimelineEntry.actor)).order_by(TimelineEntry.id)))
 
 
 def reveal_personal_number(session: Session, actor: Actor, case_id: int, person_id: int) -> str | None:
