@@ -36,7 +36,7 @@ def _language() -> str:
 
 
 def _yes_no(value: bool) -> str:
-    return _("yes") if value else _("no")
+    return _("Yes") if value else _("No")
 
 
 def _leniently(show):
