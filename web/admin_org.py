@@ -37,15 +37,16 @@ STATUS = {(ChangeSubject.USER, "true"): N_("active"), (ChangeSubject.USER, "fals
           (ChangeSubject.ORG_UNIT, "true"): N_("open"), (ChangeSubject.ORG_UNIT, "false"): N_("closed")}
 
 
-def unknown_is_404(view):
-    """A user, unit or membership that does not exist is a page that does not exist."""
+def org_admin_page(view):
+    """An admin page (admin_page) on which a user, unit or membership that does not exist is a page that does not
+    exist (404)."""
     @wraps(view)
     def wrapped(*args, **kwargs):
         try:
             return view(*args, **kwargs)
         except NotFound:
             abort(404)
-    return wrapped
+    return admin_page()(wrapped)
 
 
 def shown(change: AdminChange, value: str | None) -> str:
@@ -78,7 +79,7 @@ def _units_page(status: int = 200, errors=None):
 
 
 @web_blueprint.route("/admin/units", methods=["GET", "POST"])
-@admin_page()
+@org_admin_page
 def admin_units():
     if request.method == "POST":
         form = request.form
@@ -102,8 +103,7 @@ def _unit_page(unit_id: int, status: int = 200, errors=None, message: str | None
 
 
 @web_blueprint.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
-@admin_page()
-@unknown_is_404
+@org_admin_page
 def admin_unit(unit_id: int):
     if request.method == "POST":
         try:
@@ -116,8 +116,7 @@ def admin_unit(unit_id: int):
 
 
 @web_blueprint.post("/admin/units/<int:unit_id>/active")
-@admin_page()
-@unknown_is_404
+@org_admin_page
 def admin_unit_active(unit_id: int):
     active = _as_active(request.form)
     try:
@@ -140,7 +139,7 @@ def _users_page(status: int = 200, errors=None):
 
 
 @web_blueprint.route("/admin/users", methods=["GET", "POST"])
-@admin_page()
+@org_admin_page
 def admin_users():
     if request.method == "POST":
         form = request.form
@@ -174,8 +173,7 @@ def _back_to_user(user_id: int, anchor: str | None = None):
 
 
 @web_blueprint.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@admin_page()
-@unknown_is_404
+@org_admin_page
 def admin_user(user_id: int):
     if request.method == "POST":
         form = request.form
@@ -190,8 +188,7 @@ def admin_user(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/active")
-@admin_page()
-@unknown_is_404
+@org_admin_page
 def admin_user_active(user_id: int):
     active = _as_active(request.form)
     try:
@@ -204,8 +201,7 @@ def admin_user_active(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/password")
-@admin_page()
-@unknown_is_404
+@org_admin_page
 def admin_user_password(user_id: int):
     try:
         user = set_user_password(db_session(), _actor(), user_id, request.form.get("new_password", ""),
@@ -219,8 +215,7 @@ def admin_user_password(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/memberships")
-@admin_page()
-@unknown_is_404
+@org_admin_page
 def admin_add_membership(user_id: int):
     try:
         add_membership(db_session(), _actor(), user_id, request.form.get("role", ""), request.form.get("unit", ""))
@@ -231,8 +226,7 @@ def admin_add_membership(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/memberships/<int:membership_id>/remove")
-@admin_page()
-@unknown_is_404
+@org_admin_page
 def admin_remove_membership(user_id: int, membership_id: int):
     remove_membership(db_session(), _actor(), user_id, membership_id)
     flash(_("Role removed."))

@@ -58,12 +58,17 @@ def add_unit(session: Session, actor: Actor, code: str, name: str, kind: str, pa
     return unit
 
 
-def get_unit(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
+def _found(session: Session, actor: Actor, model, record_id: int, missing: str):
+    """The user or unit with this id, for an admin of the whole organisation; NotFound with `missing`."""
     require_org_admin(actor)
-    unit = session.get(OrgUnit, unit_id)
-    if unit is None:
-        raise NotFound(N_("No such org unit."))
-    return unit
+    found = session.get(model, record_id)
+    if found is None:
+        raise NotFound(missing)
+    return found
+
+
+def get_unit(session: Session, actor: Actor, unit_id: int) -> OrgUnit:
+    return _found(session, actor, OrgUnit, unit_id, N_("No such org unit."))
 
 
 def rename_unit(session: Session, actor: Actor, unit_id: int, name: str) -> OrgUnit:
@@ -135,11 +140,7 @@ def list_users(session: Session, actor: Actor, search: str = "", active: bool | 
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
-    require_org_admin(actor)
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(N_("No such user."))
-    return user
+    return _found(session, actor, User, user_id, N_("No such user."))
 
 
 def add_user(session: Session, actor: Actor, email: str, name: str, password: str | None, language: str,
