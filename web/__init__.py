@@ -102,6 +102,6 @@ def me():
 
 
 from web import statistics  # noqa: E402,F401 – the lägesbild views register on web_blueprint
-from web import admin, admin_deadlines, admin_types  # noqa: E402,F401 – the admin pages
+from web import admin, admin_deadlines, admin_org, admin_types  # noqa: E402,F401 – the admin pages
 from web import handling, inbox, notifications_page, related_cases  # noqa: E402,F401 – inbox, case, notification pages
 from web import reporting, account  # noqa: E402,F401 – reporting, own reports, password and language

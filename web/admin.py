@@ -1,6 +1,6 @@
-"""Admin pages: org units, users and memberships, routing rules and the rules page, failed notifications, the local
-mail folder and the access log (event types: web.admin_types; deadline rules: web.admin_deadlines). Thin views over the
-kia admin services."""
+"""Admin pages: routing rules and the rules page, failed notifications, the local mail folder and the access log
+(org units and users: web.admin_org; event types: web.admin_types; deadline rules: web.admin_deadlines). Thin views
+over the kia admin services."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -15,8 +15,8 @@ from kia.app import db_session, state
 from kia.cases.services import AccessLogFilter, list_access_log
 from kia.deadlines.admin import list_deadline_rules
 from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
-from kia.orgs.admin import add_membership, add_unit, add_user, get_user, list_users, remove_membership, unit_tree
-from kia.orgs.models import OrgKind, Role
+from kia.orgs.admin import unit_tree
+from kia.orgs.models import Role
 from kia.routing.admin import (
     add_routing_rule, change_routing_rule, get_routing_rule, list_routing_rules, set_routing_rule_active,
 )
@@ -28,9 +28,6 @@ from web.admin_forms import form_of, type_options, typed_number
 from web.labels import CATEGORIES, ROLES
 
 # Marked with N_ so `make messages` extracts them; templates translate them where shown.
-KINDS = {OrgKind.CITY: N_("City"), OrgKind.ADMINISTRATION: N_("Administration (förvaltning)"),
-         OrgKind.DEPARTMENT: N_("Department"), OrgKind.UNIT: N_("Unit (school, förskola)"),
-         OrgKind.SITE: N_("Site or building")}
 PURPOSES = {RoutingPurpose.HANDLE: N_("Handles the case (becomes händelseansvarig)"),
             RoutingPurpose.INFORM: N_("Is informed and follows the case")}
 
@@ -68,84 +65,6 @@ def _invalid(template: str, error: ValidationFailed, **context):
 @admin_page(may=lambda actor: bool(actor.paths_for({Role.ADMIN})))
 def admin():
     return render_template("web/admin/index.html", config_admin=_actor().is_config_admin())
-
-
-# ---- org units, users, memberships ------------------------------------------------------------
-
-@web_blueprint.route("/admin/units", methods=["GET", "POST"])
-@admin_page()
-def admin_units():
-    errors = {}
-    if request.method == "POST":
-        form = request.form
-        try:
-            unit = add_unit(db_session(), _actor(), form.get("code", ""), form.get("name", ""), form.get("kind", ""),
-                            form.get("parent", ""))
-        except ValidationFailed as error:
-            return _invalid("web/admin/units.html", error, tree=unit_tree(db_session()), kinds=KINDS)
-        flash(_("Unit %(code)s added.", code=unit.code))
-        return redirect(url_for("web.admin_units"))
-    return render_template("web/admin/units.html", tree=unit_tree(db_session()), kinds=KINDS, errors=errors,
-                           form={})
-
-
-@web_blueprint.route("/admin/users", methods=["GET", "POST"])
-@admin_page()
-def admin_users():
-    search = request.args.get("q", "")
-    context = {"roles": ROLES, "tree": unit_tree(db_session()), "search": search}
-    if request.method == "POST":
-        form = request.form
-        try:
-            user = add_user(db_session(), _actor(), form.get("email", ""), form.get("name", ""),
-                            form.get("password", ""), form.get("language", "sv"), form.get("role", ""),
-                            form.get("unit", ""))
-        except ValidationFailed as error:
-            return _invalid("web/admin/users.html", error, users=list_users(db_session(), _actor(), search),
-                            **context)
-        flash(_("User %(email)s created.", email=user.email))
-        return redirect(url_for("web.admin_user", user_id=user.id))
-    return render_template("web/admin/users.html", users=list_users(db_session(), _actor(), search), errors={},
-                           form={}, **context)
-
-
-def _user_page(user_id: int, errors=None, status: int = 200):
-    try:
-        user = get_user(db_session(), _actor(), user_id)
-    except NotFound:
-        abort(404)
-    return render_template("web/admin/user.html", user=user, roles=ROLES, tree=unit_tree(db_session()),
-                           errors=errors or {}, form=request.form if errors else {}), status
-
-
-@web_blueprint.get("/admin/users/<int:user_id>")
-@admin_page()
-def admin_user(user_id: int):
-    return _user_page(user_id)
-
-
-@web_blueprint.post("/admin/users/<int:user_id>/memberships")
-@admin_page()
-def admin_add_membership(user_id: int):
-    try:
-        add_membership(db_session(), _actor(), user_id, request.form.get("role", ""), request.form.get("unit", ""))
-    except NotFound:
-        abort(404)
-    except ValidationFailed as error:
-        return _user_page(user_id, _messages(error), 422)
-    flash(_("Role added."))
-    return redirect(url_for("web.admin_user", user_id=user_id))
-
-
-@web_blueprint.post("/admin/users/<int:user_id>/memberships/<int:membership_id>/remove")
-@admin_page()
-def admin_remove_membership(user_id: int, membership_id: int):
-    try:
-        remove_membership(db_session(), _actor(), user_id, membership_id)
-    except NotFound:
-        abort(404)
-    flash(_("Role removed."))
-    return redirect(url_for("web.admin_user", user_id=user_id))
 
 
 # ---- routing rules, and the rules page (the deadline rules' own views are in web.admin_deadlines) ------

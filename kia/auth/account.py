@@ -60,16 +60,23 @@ class SignInGuard:
             ratelimit.hit(self.session, key, limit, WINDOW, self.now)
 
 
+def check_new_password(errors: FieldErrors, new: str, repeated: str) -> bool:
+    """The rules for a new password typed twice, by its user or by an admin who sets it; whether it passed."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        errors.add("new_password", N_("At least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
+    elif new != repeated:
+        errors.add("repeat_password", N_("The two new passwords are not the same."))
+    else:
+        return True
+    return False
+
+
 def change_password(session: Session, user: User, current: str, new: str, repeated: str) -> None:
     """Set a new password after checking the current one; every problem is reported at its field."""
     errors = FieldErrors()
     if not verify_password(user.password_hash, current):
         errors.add("current_password", N_("The current password is not right."))
-    if len(new) < MIN_PASSWORD_LENGTH:
-        errors.add("new_password", N_("At least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
-    elif new != repeated:
-        errors.add("repeat_password", N_("The two new passwords are not the same."))
-    elif new == current:
+    if check_new_password(errors, new, repeated) and new == current:
         errors.add("new_password", N_("Choose a password other than the current one."))
     errors.raise_if_any()
     user.password_hash = hash_password(new)

@@ -1,4 +1,5 @@
-"""Org units as a materialised-path tree, users and role memberships that apply to a whole subtree."""
+"""Org units as a materialised-path tree, users and role memberships that apply to a whole subtree, and the record
+of what admins changed in them."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -107,3 +108,32 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+
+
+class ChangeSubject(StrEnum):
+    USER = "user"
+    ORG_UNIT = "org_unit"
+
+
+class AdminChange(Base):
+    """One change an admin made to a user or an org unit: who, when, what, and the value before and after.
+    Who could sign in, with which roles, and which units existed decide who saw which cases, so every change
+    must be traceable to a person (as routing and deadline rules keep `changed_by`), and kept after it was
+    changed again. A password is recorded as set, never its value."""
+
+    __tablename__ = "admin_changes"
+    __table_args__ = (Index("ix_admin_changes_subject", "subject_kind", "subject_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    subject_kind: Mapped[ChangeSubject] = mapped_column(enum_column(ChangeSubject))
+    # A user's or a unit's id, as subject_kind says: no foreign key, since it points into either table.
+    subject_id: Mapped[int]
+    # "created", "name", "email", "language", "active", "password", "role" (kia.orgs.history): plain text, so a
+    # new kind of change needs no migration of a CHECK constraint.
+    what: Mapped[str] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(String(300))
+    new: Mapped[str | None] = mapped_column(String(300))
+
+    actor: Mapped[User] = relationship()

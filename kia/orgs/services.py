@@ -61,22 +61,30 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def check_user_details(session: Session, errors: FieldErrors, email: str, name: str, language: str,
+                       user: User | None = None) -> str:
+    """The rules for a user's e-mail address, name and language, when created and when changed (`user`, whose
+    own address is of course not taken by another); returns the address as stored, trimmed and lower-case."""
+    email = (email or "").strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        errors.add("email", N_("Not a valid e-mail address."))
+    elif (holder := user_by_email(session, email)) is not None and holder is not user:
+        errors.add("email", N_("A user with this e-mail address already exists."))
+    if not (name or "").strip():
+        errors.add("name", N_("A name is required."))
+    if language not in ("sv", "en"):
+        errors.add("language", N_("Language is sv or en."))
+    return email
+
+
 def create_user(session: Session, email: str, name: str, password: str | None,
                 roles: list[tuple[Role | str, str]] = (), language: str = "sv",
                 commit: bool = True) -> User:
     """Create a user with roles given as (role, unit code) pairs."""
     errors = FieldErrors()
-    email = (email or "").strip().lower()
-    if not EMAIL_PATTERN.match(email):
-        errors.add("email", N_("Not a valid e-mail address."))
-    elif user_by_email(session, email) is not None:
-        errors.add("email", N_("A user with this e-mail address already exists."))
-    if not (name or "").strip():
-        errors.add("name", N_("A name is required."))
+    email = check_user_details(session, errors, email, name, language)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         errors.add("password", N_("A password has at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
-    if language not in ("sv", "en"):
-        errors.add("language", N_("Language is sv or en."))
     memberships = []
     for index, (role, code) in enumerate(roles):
         try:

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from kia.access import Actor
 from kia.deadlines.models import DeadlineRule
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
+from kia.orgs.models import OrgUnit
+from kia.orgs.services import create_org_unit
 from tests.conftest import TZ
 from tests.e2e.conftest import check_page, sign_in
 
@@ -113,3 +115,71 @@ def test_deadline_rule_pages(new_page, world, language):
     check_page(page, f"admin-rules-deadline-error-{language}")
     page.click("#deadline-error-summary a[href='#deadline-start_milestone']")
     assert page.evaluate("document.activeElement.id") == "deadline-start_milestone"
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_user_page_forms(new_page, world, language):
+    """A user corrected with a form sent back first, a password refused, then the account deactivated."""
+    page = new_page(language=language)
+    sign_in(page, world.user(("admin", "STHLM"), language=language))
+    rektor = world.user(("handler", "S1"), name=f"Rita Rektor {language}")
+    page.goto("/admin/users?q=" + rektor.email)
+    page.click(f"a[href='/admin/users/{rektor.id}']")
+    check_page(page, f"admin-user-page-{language}")
+
+    # Another user's address: what the browser's own checks of the inputs cannot know.
+    details, taken = f"form[action='/admin/users/{rektor.id}']", world.user(("reporter", "S1")).email
+    page.fill("#name", f"Rita Rektorsson {language}")
+    page.fill("#email", taken)
+    page.select_option("#language", "en")
+    page.click(f"{details} button[type=submit]")
+    assert page.locator("#error-summary").is_visible() and page.locator("#email-error").is_visible()
+    assert page.input_value("#email") == taken and page.input_value("#language") == "en"
+    assert page.input_value("#name") == f"Rita Rektorsson {language}"
+    check_page(page, f"admin-user-error-{language}")
+    page.click("#error-summary a[href='#email']")
+    assert page.evaluate("document.activeElement.id") == "email"
+
+    page.fill("#email", rektor.email)
+    page.click(f"{details} button[type=submit]")
+    assert page.locator("h1").inner_text() == f"Rita Rektorsson {language}"
+
+    page.fill("#new_password", "ett-nytt-lösenord")
+    page.fill("#repeat_password", "ett-annat-lösenord")
+    page.click("form[action$='/password'] button[type=submit]")
+    assert page.locator("#repeat_password-error").is_visible() and page.input_value("#new_password") == ""
+    check_page(page, f"admin-user-password-error-{language}")
+
+    page.click("form[action$='/active'] button[type=submit]")
+    assert page.locator("[role=status]").is_visible()
+    assert page.locator("form[action$='/active'] input[name=active]").get_attribute("value") == "true"
+    check_page(page, f"admin-user-deactivated-{language}")
+    page.goto("/admin/users?status=inactive")
+    assert page.locator(f"a[href='/admin/users/{rektor.id}']").is_visible()
+    check_page(page, f"admin-users-inactive-{language}")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_unit_page_forms(new_page, world, language):
+    """A unit of its own (the shared tree stays open for the other browser tests): renamed after a form sent
+    back, then closed."""
+    code = f"E2E-CLOSE-{language.upper()}"
+    unit = create_org_unit(world.session, code, f"Skola att stänga {language}", "unit", world.session.scalar(
+        select(OrgUnit).where(OrgUnit.code == "GRU")))
+    page = new_page(language=language)
+    sign_in(page, world.user(("admin", "STHLM"), language=language))
+    page.goto("/admin/units")
+    page.click(f"a[href='/admin/units/{unit.id}']")
+    check_page(page, f"admin-unit-page-{language}")
+
+    page.fill("#name", " ")
+    page.click(f"form[action='/admin/units/{unit.id}'] button[type=submit]")
+    assert page.locator("#name-error").is_visible() and page.locator("#error-summary").is_visible()
+    check_page(page, f"admin-unit-error-{language}")
+    page.fill("#name", f"Nytt namn {language}")
+    page.click(f"form[action='/admin/units/{unit.id}'] button[type=submit]")
+    assert page.locator("h1").inner_text() == f"Nytt namn {language}"
+
+    page.click("form[action$='/active'] button[type=submit]")
+    assert page.locator("h1 .badge").is_visible()
+    check_page(page, f"admin-unit-closed-{language}")
