@@ -11,6 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from kia.access import Actor
 from kia.app import db_session, state
 from kia.auth.account import SignInGuard, set_language
 from kia.auth.passwords import hash_password, needs_rehash, verify_password
@@ -22,6 +23,11 @@ web_blueprint = Blueprint("web", __name__, template_folder=str(HERE / "templates
                           static_folder=str(HERE / "static"), static_url_path="/static")
 # Endpoints that take files → their request size limit, raised before the CSRF check parses the form.
 UPLOAD_ENDPOINTS: dict[str, Callable[[], int]] = {}
+
+
+def signed_in_actor() -> Actor:
+    """The signed-in user as the access rules see them (every page's views ask the services as this actor)."""
+    return Actor.for_user(current_user)
 
 
 def csrf_token() -> str:

@@ -8,9 +8,9 @@ from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from kia.access import Actor, may_administer_notifications, may_read_local_mailbox, may_review_access_log
+from kia.access import may_administer_notifications, may_read_local_mailbox, may_review_access_log
 from kia.app import db_session, state
 from kia.cases.services import AccessLogFilter, list_access_log
 from kia.deadlines.admin import list_deadline_rules
@@ -23,7 +23,7 @@ from kia.routing.admin import (
 from kia.routing.models import RoutingPurpose
 from notifications.admin import failed_deliveries, resend
 from notifications.mailbox import list_local_mail, read_local_mail
-from web import deadline_rule_form, web_blueprint
+from web import deadline_rule_form, signed_in_actor, web_blueprint
 from web.admin_forms import form_of, type_options, typed_number
 from web.labels import CATEGORIES, ROLES
 
@@ -38,15 +38,12 @@ def admin_page(may=lambda actor: actor.is_config_admin()):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not may(Actor.for_user(current_user)):
+            if not may(signed_in_actor()):
                 abort(403)
             return view(*args, **kwargs)
         return wrapped
     return decorate
 
-
-def _actor() -> Actor:
-    return Actor.for_user(current_user)
 
 
 def _messages(error: ValidationFailed) -> dict[str, list[str]]:
@@ -64,7 +61,7 @@ def _invalid(template: str, error: ValidationFailed, **context):
 @web_blueprint.get("/admin")
 @admin_page(may=lambda actor: bool(actor.paths_for({Role.ADMIN})))
 def admin():
-    return render_template("web/admin/index.html", config_admin=_actor().is_config_admin())
+    return render_template("web/admin/index.html", config_admin=signed_in_actor().is_config_admin())
 
 
 # ---- routing rules, and the rules page (the deadline rules' own views are in web.admin_deadlines) ------
@@ -95,9 +92,9 @@ def rules_page(status: int = 200, routing_errors=None, deadline_errors=None, mes
     """The routing and deadline rules with a form to add each; the form that failed is shown again as sent,
     with its messages."""
     return render_template(
-        "web/admin/rules.html", routing=list_routing_rules(db_session(), _actor()), message=message,
+        "web/admin/rules.html", routing=list_routing_rules(db_session(), signed_in_actor()), message=message,
         routing_errors=routing_errors or {}, routing_form=request.form if routing_errors else {},
-        deadlines=list_deadline_rules(db_session(), _actor()), deadline_errors=deadline_errors or {},
+        deadlines=list_deadline_rules(db_session(), signed_in_actor()), deadline_errors=deadline_errors or {},
         deadline_form=request.form if deadline_errors else deadline_rule_form.NEW_RULE,
         deadline_choices=deadline_rule_form.choices(), **_routing_choices()), status
 
@@ -107,7 +104,7 @@ def rules_page(status: int = 200, routing_errors=None, deadline_errors=None, mes
 def admin_rules():
     if request.method == "POST":
         try:
-            rule = add_routing_rule(db_session(), _actor(), _routing_spec(request.form, with_active=False))
+            rule = add_routing_rule(db_session(), signed_in_actor(), _routing_spec(request.form, with_active=False))
         except ValidationFailed as error:
             return rules_page(422, routing_errors=_messages(error))
         flash(_("Routing rule %(id)s added. New cases are routed by it.", id=rule.id))
@@ -119,9 +116,9 @@ def admin_rules():
 @admin_page()
 def admin_routing_rule(rule_id: int):
     try:
-        rule = get_routing_rule(db_session(), _actor(), rule_id)
+        rule = get_routing_rule(db_session(), signed_in_actor(), rule_id)
         if request.method == "POST":
-            change_routing_rule(db_session(), _actor(), rule_id, _routing_spec(request.form, with_active=True))
+            change_routing_rule(db_session(), signed_in_actor(), rule_id, _routing_spec(request.form, with_active=True))
             flash(_("Routing rule %(id)s saved. New cases are routed by it.", id=rule_id))
             return redirect(url_for("web.admin_rules"))
     except NotFound:
@@ -144,7 +141,7 @@ def _routing_rule_page(rule, status: int = 200, errors=None, message: str | None
 def admin_routing_rule_active(rule_id: int):
     active = request.form.get("active") == "true"
     try:
-        set_routing_rule_active(db_session(), _actor(), rule_id, active)
+        set_routing_rule_active(db_session(), signed_in_actor(), rule_id, active)
     except NotFound:
         abort(404)
     except Conflict as error:
@@ -159,7 +156,7 @@ def admin_routing_rule_active(rule_id: int):
 @web_blueprint.get("/admin/notifications")
 @admin_page(may=may_administer_notifications)
 def admin_notifications():
-    rows, next_cursor = failed_deliveries(db_session(), _actor(), cursor=request.args.get("cursor", type=int))
+    rows, next_cursor = failed_deliveries(db_session(), signed_in_actor(), cursor=request.args.get("cursor", type=int))
     return render_template("web/admin/notifications.html", rows=rows, next_cursor=next_cursor)
 
 
@@ -167,7 +164,7 @@ def admin_notifications():
 @admin_page(may=may_administer_notifications)
 def admin_resend(notification_id: int):
     try:
-        resend(db_session(), _actor(), notification_id, datetime.now(timezone.utc))
+        resend(db_session(), signed_in_actor(), notification_id, datetime.now(timezone.utc))
     except NotFound:
         abort(404)
     except Conflict as error:
@@ -180,14 +177,14 @@ def admin_resend(notification_id: int):
 @web_blueprint.get("/admin/mail")
 @admin_page(may=may_read_local_mailbox)
 def admin_mail():
-    return render_template("web/admin/mail.html", messages=list_local_mail(state().settings, _actor()))
+    return render_template("web/admin/mail.html", messages=list_local_mail(state().settings, signed_in_actor()))
 
 
 @web_blueprint.get("/admin/mail/<name>")
 @admin_page(may=may_read_local_mailbox)
 def admin_mail_message(name: str):
     try:
-        message = read_local_mail(state().settings, _actor(), name)
+        message = read_local_mail(state().settings, signed_in_actor(), name)
     except NotFound:
         abort(404)
     return render_template("web/admin/mail_message.html", message=message)
@@ -199,7 +196,7 @@ def admin_access_log():
     query = AccessLogFilter(case_id=request.args.get("case_id", type=int),
                             cursor=request.args.get("cursor", type=int))
     try:
-        rows, next_cursor = list_access_log(db_session(), _actor(), query)
+        rows, next_cursor = list_access_log(db_session(), signed_in_actor(), query)
     except Forbidden:
         abort(403)
     return render_template("web/admin/access_log.html", rows=rows, next_cursor=next_cursor, case_id=query.case_id)

@@ -18,8 +18,8 @@ from kia.orgs.admin import (
 )
 from kia.orgs.history import What, history_of
 from kia.orgs.models import AdminChange, ChangeSubject, OrgKind, Role
-from web import web_blueprint
-from web.admin import _actor, _messages, admin_page
+from web import signed_in_actor, web_blueprint
+from web.admin import _messages, admin_page
 from web.admin_forms import form_of
 from web.labels import ROLES
 
@@ -84,7 +84,7 @@ def admin_units():
     if request.method == "POST":
         form = request.form
         try:
-            unit = add_unit(db_session(), _actor(), form.get("code", ""), form.get("name", ""), form.get("kind", ""),
+            unit = add_unit(db_session(), signed_in_actor(), form.get("code", ""), form.get("name", ""), form.get("kind", ""),
                             form.get("parent", ""))
         except ValidationFailed as error:
             return _units_page(422, _messages(error))
@@ -94,7 +94,7 @@ def admin_units():
 
 
 def _unit_page(unit_id: int, status: int = 200, errors=None, message: str | None = None):
-    session, actor = db_session(), _actor()
+    session, actor = db_session(), signed_in_actor()
     unit = get_unit(session, actor, unit_id)
     return render_template(
         "web/admin/unit.html", unit=unit, kinds=KINDS, errors=errors or {}, message=message,
@@ -107,7 +107,7 @@ def _unit_page(unit_id: int, status: int = 200, errors=None, message: str | None
 def admin_unit(unit_id: int):
     if request.method == "POST":
         try:
-            unit = rename_unit(db_session(), _actor(), unit_id, request.form.get("name", ""))
+            unit = rename_unit(db_session(), signed_in_actor(), unit_id, request.form.get("name", ""))
         except ValidationFailed as error:
             return _unit_page(unit_id, 422, errors=_messages(error))
         flash(_("The unit is now called %(name)s.", name=unit.name))
@@ -120,7 +120,7 @@ def admin_unit(unit_id: int):
 def admin_unit_active(unit_id: int):
     active = _as_active(request.form)
     try:
-        unit = set_unit_active(db_session(), _actor(), unit_id, active)
+        unit = set_unit_active(db_session(), signed_in_actor(), unit_id, active)
     except Conflict as error:
         return _unit_page(unit_id, 409, message=error.detail.render(_))
     flash(_("%(name)s is reopened.", name=unit.name) if active else _("%(name)s is closed.", name=unit.name))
@@ -131,7 +131,7 @@ def admin_unit_active(unit_id: int):
 
 def _users_page(status: int = 200, errors=None):
     search, shown_users = request.args.get("q", ""), request.args.get("status", "")
-    users = list_users(db_session(), _actor(), search, active=SHOWN_USERS.get(shown_users))
+    users = list_users(db_session(), signed_in_actor(), search, active=SHOWN_USERS.get(shown_users))
     return render_template("web/admin/users.html", users=users, roles=ROLES, tree=unit_tree(db_session()),
                            search=search, shown_users=shown_users, languages=LANGUAGE_NAMES,
                            min_length=MIN_PASSWORD_LENGTH, errors=errors or {}, form=request.form if errors else {}
@@ -144,7 +144,7 @@ def admin_users():
     if request.method == "POST":
         form = request.form
         try:
-            user = add_user(db_session(), _actor(), form.get("email", ""), form.get("name", ""),
+            user = add_user(db_session(), signed_in_actor(), form.get("email", ""), form.get("name", ""),
                             form.get("password", ""), form.get("language", "sv"), form.get("role", ""),
                             form.get("unit", ""))
         except ValidationFailed as error:
@@ -157,7 +157,7 @@ def admin_users():
 def _user_page(user_id: int, status: int = 200, failed: str | None = None, errors=None,
                message: str | None = None):
     """`failed`: the form ("details", "role") sent back as typed with `errors`; the others show what is stored."""
-    session, actor = db_session(), _actor()
+    session, actor = db_session(), signed_in_actor()
     user = get_user(session, actor, user_id)
     stored = form_of({"name": user.name, "email": user.email, "language": user.language})
     return render_template(
@@ -178,7 +178,7 @@ def admin_user(user_id: int):
     if request.method == "POST":
         form = request.form
         try:
-            changed = change_user(db_session(), _actor(), user_id, form.get("name", ""), form.get("email", ""),
+            changed = change_user(db_session(), signed_in_actor(), user_id, form.get("name", ""), form.get("email", ""),
                                   form.get("language", ""))
         except ValidationFailed as error:
             return _user_page(user_id, 422, "details", _messages(error))
@@ -192,7 +192,7 @@ def admin_user(user_id: int):
 def admin_user_active(user_id: int):
     active = _as_active(request.form)
     try:
-        user = set_user_active(db_session(), _actor(), user_id, active)
+        user = set_user_active(db_session(), signed_in_actor(), user_id, active)
     except Conflict as error:
         return _user_page(user_id, 409, message=error.detail.render(_))
     flash(_("%(name)s is reactivated and can sign in again.", name=user.name) if active
@@ -204,7 +204,7 @@ def admin_user_active(user_id: int):
 @org_admin_page
 def admin_user_password(user_id: int):
     try:
-        user = set_user_password(db_session(), _actor(), user_id, request.form.get("new_password", ""),
+        user = set_user_password(db_session(), signed_in_actor(), user_id, request.form.get("new_password", ""),
                                  request.form.get("repeat_password", ""))
     except ValidationFailed as error:
         return _user_page(user_id, 422, "password", _messages(error))
@@ -218,7 +218,7 @@ def admin_user_password(user_id: int):
 @org_admin_page
 def admin_add_membership(user_id: int):
     try:
-        add_membership(db_session(), _actor(), user_id, request.form.get("role", ""), request.form.get("unit", ""))
+        add_membership(db_session(), signed_in_actor(), user_id, request.form.get("role", ""), request.form.get("unit", ""))
     except ValidationFailed as error:
         return _user_page(user_id, 422, "role", _messages(error))
     flash(_("Role added."))
@@ -228,6 +228,6 @@ def admin_add_membership(user_id: int):
 @web_blueprint.post("/admin/users/<int:user_id>/memberships/<int:membership_id>/remove")
 @org_admin_page
 def admin_remove_membership(user_id: int, membership_id: int):
-    remove_membership(db_session(), _actor(), user_id, membership_id)
+    remove_membership(db_session(), signed_in_actor(), user_id, membership_id)
     flash(_("Role removed."))
     return _back_to_user(user_id)

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user
 
-from kia.access import Actor
 from kia.app import db_session
 from kia.errors import NotFound, ValidationFailed
 from kia.incidents.type_changes import change_incident_type, get_incident_type, incident_type_in_use
 from kia.incidents.types import CHOICE_KINDS, create_incident_type, list_types
-from web import web_blueprint
+from web import signed_in_actor, web_blueprint
 from web.admin import admin_page
 from web.labels import CATEGORIES
 from web.type_form import FIELD_KINDS, LABELS, MAX_NEW_FIELDS, ROW_LABELS, TypeForm
 
-
-def _actor() -> Actor:
-    return Actor.for_user(current_user)
 
 
 @web_blueprint.get("/admin/types")
@@ -44,7 +39,7 @@ def admin_new_type():
     if form.apply_row_button(request.form.get("action", "")):
         return _page("web/admin/type_new.html", form)
     try:
-        incident_type = create_incident_type(db_session(), _actor(), form.spec())
+        incident_type = create_incident_type(db_session(), signed_in_actor(), form.spec())
     except ValidationFailed as error:
         form.show_errors(error.errors, _)
         return _page("web/admin/type_new.html", form, 422)
@@ -57,7 +52,7 @@ def admin_new_type():
 def admin_type(code: str):
     session = db_session()
     try:
-        incident_type = get_incident_type(session, _actor(), code)
+        incident_type = get_incident_type(session, signed_in_actor(), code)
     except NotFound:
         abort(404)
     if request.method == "GET":
@@ -66,7 +61,7 @@ def admin_type(code: str):
         form = TypeForm.read(request.form, incident_type)
         if not form.apply_row_button(request.form.get("action", "")):
             try:
-                change_incident_type(session, _actor(), code, form.changes())
+                change_incident_type(session, signed_in_actor(), code, form.changes())
             except ValidationFailed as error:
                 form.show_errors(error.errors, _)
                 return _type_page(form, 422)

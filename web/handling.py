@@ -6,7 +6,7 @@ from typing import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
 from api.case_work import MULTIPART_OVERHEAD, attachment_response, store
@@ -26,20 +26,17 @@ from kia.deadlines.admin import case_obligations
 from kia.deadlines.models import ObligationStatus
 from kia.errors import N_, DomainError, FieldErrors, NotFound, ValidationFailed
 from kia.feedback.services import handler_thread, write_to_reporter
-from web import UPLOAD_ENDPOINTS, web_blueprint
+from web import UPLOAD_ENDPOINTS, signed_in_actor, web_blueprint
 from web.case_text import TimelineText, field_rows
 from web.case_views import field_messages, message_of
 
 TRANSITION_TEXTS = ("comment", "closing_summary", "decision", "open_actions_reason", "rejection_reason")
 
 
-def _actor() -> Actor:
-    return Actor.for_user(current_user)
-
 
 def _render_case(case_id: int, status: int = 200, form: str | None = None, errors: dict | None = None,
                  message: str | None = None, revealed: dict[int, str] | None = None):
-    session, actor, now = db_session(), _actor(), utcnow()
+    session, actor, now = db_session(), signed_in_actor(), utcnow()
     try:
         view = read_case(session, actor, case_id)   # logs the read of a sensitive case
     except NotFound:
@@ -116,7 +113,7 @@ def case_transition(case_id: int):
     data = TransitionInput(to=request.form.get("to", ""),
                            **{name: request.form.get(name, "") for name in TRANSITION_TEXTS})
     return _attempt(case_id, "transition-" + data.to, "workflow",
-                    lambda: transition(db_session(), _actor(), case_id, data, _tz()), _("The case has moved."))
+                    lambda: transition(db_session(), signed_in_actor(), case_id, data, _tz()), _("The case has moved."))
 
 
 @web_blueprint.post("/cases/<int:case_id>/milestones")
@@ -129,7 +126,7 @@ def case_milestone(case_id: int):
         at = _parsed(datetime.fromisoformat, request.form.get("at", ""), "at",
                      N_("Give the date and time as YYYY-MM-DD HH:MM."), errors)
         errors.raise_if_any()
-        record_milestone(db_session(), _actor(), case_id,
+        record_milestone(db_session(), signed_in_actor(), case_id,
                          MilestoneInput(kind=kind, at=at, reference=request.form.get("reference", "")), _tz())
     return _attempt(case_id, "milestone-" + kind, "milestones", record, _("The milestone is recorded."))
 
@@ -139,7 +136,7 @@ def case_milestone(case_id: int):
 def case_investigation(case_id: int):
     text = request.form.get("investigation", "")
     return _attempt(case_id, "investigation", "investigation",
-                    lambda: update_case(db_session(), _actor(), case_id, text), _("The investigation is saved."))
+                    lambda: update_case(db_session(), signed_in_actor(), case_id, text), _("The investigation is saved."))
 
 
 def _checklist_answers() -> dict:
@@ -153,7 +150,7 @@ def _checklist_answers() -> dict:
 @login_required
 def case_serious_check(case_id: int):
     return _attempt(case_id, "serious", "serious",
-                    lambda: check_serious(db_session(), _actor(), case_id, _checklist_answers(), _tz(),
+                    lambda: check_serious(db_session(), signed_in_actor(), case_id, _checklist_answers(), _tz(),
                                           request.form.get("clear_reason", "")),
                     _("The serious-event check is saved."))
 
@@ -171,7 +168,7 @@ def case_add_action(case_id: int):
         if due is None and "due_date" not in errors.errors:
             errors.add("due_date", N_("Give the date as YYYY-MM-DD."))
         errors.raise_if_any()
-        add_action(db_session(), _actor(), case_id, ActionInput(request.form.get("what", ""), responsible, due), _tz())
+        add_action(db_session(), signed_in_actor(), case_id, ActionInput(request.form.get("what", ""), responsible, due), _tz())
     return _attempt(case_id, "action", "actions", add, _("The action is added."))
 
 
@@ -185,7 +182,7 @@ def case_update_action(case_id: int, action_id: int):
             errors = FieldErrors()
             errors.add("status", N_("Choose done or cancelled."))
             errors.raise_if_any()
-        update_action(db_session(), _actor(), case_id, action_id, changes, _tz())
+        update_action(db_session(), signed_in_actor(), case_id, action_id, changes, _tz())
     return _attempt(case_id, f"action-{action_id}", "actions", update, _("The action is updated."))
 
 
@@ -193,7 +190,7 @@ def case_update_action(case_id: int, action_id: int):
 @login_required
 def case_comment(case_id: int):
     body = request.form.get("body", "")
-    return _attempt(case_id, "comment", "comments", lambda: add_comment(db_session(), _actor(), case_id, body),
+    return _attempt(case_id, "comment", "comments", lambda: add_comment(db_session(), signed_in_actor(), case_id, body),
                     _("The comment is added."))
 
 
@@ -205,7 +202,7 @@ def case_message(case_id: int):
     if incident_id is None:
         abort(404)
     return _attempt(case_id, "message", "messages",
-                    lambda: write_to_reporter(db_session(), _actor(), incident_id, body),
+                    lambda: write_to_reporter(db_session(), signed_in_actor(), incident_id, body),
                     _("The message is sent to the reporter."))
 
 
@@ -218,7 +215,7 @@ def case_delegate(case_id: int):
         if user_id is None and not errors:
             errors.add("user", N_("Choose a person."))
         errors.raise_if_any()
-        delegate_case(db_session(), _actor(), case_id, user_id, request.form.get("note", ""))
+        delegate_case(db_session(), signed_in_actor(), case_id, user_id, request.form.get("note", ""))
     return _attempt(case_id, "delegate", "assignee", delegate, _("The case is delegated."))
 
 
@@ -226,14 +223,14 @@ def case_delegate(case_id: int):
 @login_required
 def case_link(case_id: int):
     number = request.form.get("case", "")
-    return _attempt(case_id, "link", "related", lambda: link_case_by_number(db_session(), _actor(), case_id, number),
+    return _attempt(case_id, "link", "related", lambda: link_case_by_number(db_session(), signed_in_actor(), case_id, number),
                     _("The cases are linked."))
 
 
 @web_blueprint.post("/cases/<int:case_id>/links/<int:other_id>/remove")
 @login_required
 def case_unlink(case_id: int, other_id: int):
-    return _attempt(case_id, "unlink", "related", lambda: unlink_cases(db_session(), _actor(), case_id, other_id),
+    return _attempt(case_id, "unlink", "related", lambda: unlink_cases(db_session(), signed_in_actor(), case_id, other_id),
                     _("The link is removed."))
 
 
@@ -246,7 +243,7 @@ def case_attachment(case_id: int):
             errors = FieldErrors()
             errors.add("file", N_("Choose a file."))
             errors.raise_if_any()
-        add_attachment(db_session(), _actor(), store(), case_id, upload.stream, upload.filename,
+        add_attachment(db_session(), signed_in_actor(), store(), case_id, upload.stream, upload.filename,
                        state().settings.attachment_max_bytes)
     return _attempt(case_id, "attachment", "attachments", upload, _("The file is attached."))
 
@@ -259,7 +256,7 @@ UPLOAD_ENDPOINTS["web.case_attachment"] = lambda: state().settings.attachment_ma
 @login_required
 def case_attachment_download(case_id: int, attachment_id: int):
     try:
-        attachment, path = open_attachment(db_session(), _actor(), store(), case_id, attachment_id)
+        attachment, path = open_attachment(db_session(), signed_in_actor(), store(), case_id, attachment_id)
     except NotFound:
         abort(404)
     return attachment_response(attachment, path)
@@ -270,7 +267,7 @@ def case_attachment_download(case_id: int, attachment_id: int):
 def case_reveal(case_id: int, person_id: int):
     """Shown once, in this response only: the next page view has it masked again."""
     try:
-        number = reveal_personal_number(db_session(), _actor(), case_id, person_id)
+        number = reveal_personal_number(db_session(), signed_in_actor(), case_id, person_id)
     except NotFound:
         abort(404)
     except DomainError as error:

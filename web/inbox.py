@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from kia.access import Actor
 from kia.app import db_session
 from kia.cases.models import CaseState
 from kia.cases.services import OPEN, CaseFilter, inbox_counts, inbox_units, is_overdue, list_cases
 from kia.db import utcnow
 from kia.errors import InvalidQuery
 from kia.incidents.types import list_types
-from web import labels, web_blueprint
+from web import labels, signed_in_actor, web_blueprint
 from web.case_views import field_messages
 
 PAGE_SIZE = 50
@@ -32,7 +31,7 @@ def _filter_from(args) -> CaseFilter:
 @web_blueprint.get("/inbox")
 @login_required
 def inbox():
-    actor = Actor.for_user(current_user)
+    actor = signed_in_actor()
     session, now = db_session(), utcnow()
     query = _filter_from(request.args)
     errors, cases, next_cursor, status = {}, [], None, 200

@@ -5,12 +5,11 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from api.notifications import present_notification
-from kia.access import Actor
 from kia.app import db_session
 from kia.db import utcnow
 from kia.errors import NotFound
 from notifications.inbox import list_inbox, mark_all_read, mark_read, unread_count
-from web import web_blueprint
+from web import signed_in_actor, web_blueprint
 
 
 @web_blueprint.app_context_processor
@@ -19,7 +18,7 @@ def _unread():
         """For the header: 0 for a visitor who is not signed in."""
         if not current_user.is_authenticated:
             return 0
-        return unread_count(db_session(), Actor.for_user(current_user))
+        return unread_count(db_session(), signed_in_actor())
     return {"unread_notifications": unread_notifications}
 
 
@@ -27,7 +26,7 @@ def _unread():
 @login_required
 def notifications():
     cursor = request.args.get("cursor", "")
-    page = list_inbox(db_session(), Actor.for_user(current_user), cursor=int(cursor) if cursor.isdigit() else None)
+    page = list_inbox(db_session(), signed_in_actor(), cursor=int(cursor) if cursor.isdigit() else None)
     return render_template("web/cases/notifications.html", items=[present_notification(n) for n in page.items],
                            next_cursor=page.next_cursor, unread=page.unread_count, paged=bool(cursor))
 
@@ -36,7 +35,7 @@ def notifications():
 @login_required
 def notification_read(notification_id: int):
     try:
-        mark_read(db_session(), Actor.for_user(current_user), notification_id, utcnow())
+        mark_read(db_session(), signed_in_actor(), notification_id, utcnow())
     except NotFound:
         abort(404)
     return redirect(url_for("web.notifications"))
@@ -45,5 +44,5 @@ def notification_read(notification_id: int):
 @web_blueprint.post("/notifications/read")
 @login_required
 def notifications_read_all():
-    mark_all_read(db_session(), Actor.for_user(current_user), utcnow())
+    mark_all_read(db_session(), signed_in_actor(), utcnow())
     return redirect(url_for("web.notifications"))

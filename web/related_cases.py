@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from kia.access import Actor, may_see_personal_data
+from kia.access import may_see_personal_data
 from kia.app import db_session, state
 from kia.cases.related import RelatedCaseInput, add_related_case, related_case_form
 from kia.errors import Forbidden, NotFound, ValidationFailed
 from kia.incidents.services import active_type
-from web import web_blueprint
+from web import signed_in_actor, web_blueprint
 from web.case_views import field_messages, message_of
 from web.report_form import field_values, typed_fields
 
 
 def _page(case_id: int, code: str | None, status: int = 200, errors: dict | None = None, message: str | None = None):
     """The page for the type `code` (None: none chosen yet); an unknown type is an error at the type."""
-    actor = Actor.for_user(current_user)
+    actor = signed_in_actor()
     try:
         case, types = related_case_form(db_session(), actor, case_id)
     except NotFound:
@@ -53,7 +53,7 @@ def case_add_related(case_id: int):
                             fields=field_values(incident_type, typed_fields(request.form, incident_type))
                             if incident_type else {})
     try:
-        case = add_related_case(session, Actor.for_user(current_user), case_id, data, state().settings.timezone)
+        case = add_related_case(session, signed_in_actor(), case_id, data, state().settings.timezone)
     except NotFound:
         abort(404)
     except ValidationFailed as error:

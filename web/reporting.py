@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from kia.access import Actor
 from kia.app import db_session, state
@@ -16,16 +16,13 @@ from kia.feedback.services import file_anonymously_as_staff, my_report, my_repor
 from kia.incidents.models import IncidentType
 from kia.incidents.services import active_type, file_incident, filing_units, validate_report
 from kia.incidents.types import list_types
-from web import UPLOAD_ENDPOINTS, labels, web_blueprint
+from web import UPLOAD_ENDPOINTS, labels, signed_in_actor, web_blueprint
 from web.report_form import MAX_PERSONS, PERSON_CHOICES, ReportForm, dom_id
 
 MAX_ATTACHMENTS = 5
 MULTIPART_OVERHEAD = 256 * 1024
 PERSON_LABELS = {**labels.PERSON_ROLES, **labels.PERSON_CATEGORIES, **labels.GENDERS}
 
-
-def _actor() -> Actor:
-    return Actor.for_user(current_user)
 
 
 def language() -> str:
@@ -80,7 +77,7 @@ def step_two(types: list[IncidentType], units) -> tuple[IncidentType, object] | 
 @login_required
 def report():
     types = list_types(db_session(), include_inactive=False)
-    units = filing_units(db_session(), _actor())
+    units = filing_units(db_session(), signed_in_actor())
     chosen = step_two(types, units)
     if chosen is None:
         return choose_page(types, units, url_for("web.report"), anonymous=False)
@@ -95,7 +92,7 @@ UPLOAD_ENDPOINTS["web.file_report"] = lambda: (MAX_ATTACHMENTS * state().setting
 @web_blueprint.post("/report")
 @login_required
 def file_report():
-    actor, session, tz = _actor(), db_session(), state().settings.timezone
+    actor, session, tz = signed_in_actor(), db_session(), state().settings.timezone
     units = filing_units(session, actor)
     incident_type = active_type(session, request.form.get("type", ""))
     unit = next((u for u in units if u.code == request.form.get("org_unit")), None)
@@ -159,7 +156,7 @@ def receipt_page(number: str, cases: list[str], code: str | None = None, attache
 @login_required
 def my_reports_page():
     try:
-        reports, next_cursor = my_reports(db_session(), _actor(), request.args.get("cursor") or None, limit=25)
+        reports, next_cursor = my_reports(db_session(), signed_in_actor(), request.args.get("cursor") or None, limit=25)
     except InvalidQuery:
         abort(400)
     return render_template("web/report/my_reports.html", reports=reports, next_cursor=next_cursor)
@@ -169,7 +166,7 @@ def my_reports_page():
 @login_required
 def my_report_page(report_id: int):
     try:
-        report_status = my_report(db_session(), _actor(), report_id)
+        report_status = my_report(db_session(), signed_in_actor(), report_id)
     except NotFound:
         abort(404)
     return render_template("web/report/my_report.html", report=report_status)

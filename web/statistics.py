@@ -17,12 +17,12 @@ from kia.orgs.models import OrgUnit
 from kia.stats.pdf import situation_pdf
 from kia.stats.periods import Tertial
 from kia.stats.situation import TREND_COLOURS, SituationPicture, situation_picture
-from web import labels, web_blueprint
+from web import labels, signed_in_actor, web_blueprint
 
 
 
 def _picture() -> SituationPicture:
-    actor = Actor.for_user(current_user)
+    actor = signed_in_actor()
     settings = state().settings
     today = datetime.now(settings.timezone).date()
     try:
@@ -53,7 +53,7 @@ def _default_unit(actor: Actor) -> str | None:
 @web_blueprint.app_context_processor
 def _navigation():
     def may_see_situation() -> bool:
-        return current_user.is_authenticated and bool(statistics_roots(Actor.for_user(current_user)))
+        return current_user.is_authenticated and bool(statistics_roots(signed_in_actor()))
     return {"may_see_situation": may_see_situation}
 
 
