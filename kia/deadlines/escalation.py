@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from kia.cases.models import Case, TimelineEntry
 from kia.db import bulk_insert, bulk_update
 from kia.deadlines.models import Escalation, EscalationStep, Obligation, ObligationStatus
-from kia.orgs.models import OrgUnit, Role
+from kia.orgs.models import OrgUnit, Role, User
 from kia.outbox.models import NotificationKind
 from kia.outbox.services import Audience, case_payload, insert_rows, notification_rows
 from kia.routing.services import nearest_holders_for_units
@@ -75,24 +75,39 @@ class _Recipients:
     def __init__(self, session: Session):
         self.session = session
         self.nearest_by_unit: dict[int, dict[Role, list[int]]] = {}
+        self.active: dict[int, bool] = {}   # of the handlers and action owners named on the cases
 
-    def prime(self, units: list[OrgUnit]) -> None:
+    def prime(self, obligations: list[Obligation]) -> None:
+        """Load, for a batch at once, the nearest holders for the cases' units and their parents, and whether
+        the people named on the cases (händelseansvarig, an action's responsible) are still active users."""
+        units = [u for o in obligations for u in (o.case.org_unit, o.case.org_unit.parent)]
         missing = list({u.id: u for u in units if u is not None and u.id not in self.nearest_by_unit}.values())
         if missing:
             self.nearest_by_unit.update(nearest_holders_for_units(self.session, missing, set(self.ROLES)))
+        named = {o.case.assignee_id for o in obligations} | {o.action.responsible_id for o in obligations if o.action}
+        unknown = {uid for uid in named if uid is not None and uid not in self.active}
+        if unknown:
+            active = set(self.session.scalars(select(User.id).where(User.id.in_(unknown), User.active.is_(True))))
+            self.active.update({uid: uid in active for uid in unknown})
+
+    def acting(self, user_id: int | None) -> list[int]:
+        """The named user if they can still act on the case; someone who has left hears nothing (the steps
+        then go to the unit's handlers instead, so nobody misses the deadline for want of a recipient)."""
+        return [user_id] if user_id is not None and self.active.get(user_id) else []
 
     def nearest(self, unit: OrgUnit | None, role: Role) -> list[int]:
         if unit is None:
             return []
-        self.prime([unit])
+        if unit.id not in self.nearest_by_unit:
+            self.nearest_by_unit.update(nearest_holders_for_units(self.session, [unit], set(self.ROLES)))
         return self.nearest_by_unit[unit.id].get(role, [])
 
     def handler(self, case: Case) -> list[int]:
-        return [case.assignee_id] if case.assignee_id else self.nearest(case.org_unit, Role.HANDLER)
+        return self.acting(case.assignee_id) or self.nearest(case.org_unit, Role.HANDLER)
 
     def for_step(self, obligation: Obligation, step: EscalationStep) -> list[int]:
         case = obligation.case
-        first = [obligation.action.responsible_id] if obligation.action else []
+        first = self.acting(obligation.action.responsible_id) if obligation.action else []
         if step == EscalationStep.REMINDER:
             return first + (self.handler(case) if not first else [])
         if step == EscalationStep.DUE:
@@ -153,7 +168,7 @@ def _take_batch(session: Session, obligations: list[Obligation], now: datetime, 
     planned = _advance(session, obligations, now)
     won = _claim(session, [(o.id, step) for o, step in planned], now)
     taken = [(o, step) for o, step in planned if (o.id, str(step)) in won]
-    recipients.prime([u for o, _ in taken for u in (o.case.org_unit, o.case.org_unit.parent)])
+    recipients.prime([o for o, _ in taken])
     who = {(o.id, step): recipients.for_step(o, step) for o, step in taken}
     audience = Audience.load(session, {uid for ids in who.values() for uid in ids})
     timeline, rows = [], []

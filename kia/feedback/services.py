@@ -219,11 +219,12 @@ def _add_message(session: Session, incident: Incident, author_id: int | None, bo
 
 
 def _tell_handlers(session: Session, incident: Incident, message: ReporterMessage, at: datetime) -> None:
-    """Each case's handler (the assignee, else the nearest handlers) hears of it at once; the notification
-    names the case only, never the text."""
+    """Each case's handler (the assignee while still an active user, else the nearest handlers) hears of it at
+    once; the notification names the case only, never the text."""
     session.flush()
     for case in incident.cases:
-        handlers = [case.assignee_id] if case.assignee_id else nearest_holders(session, case.org_unit, Role.HANDLER)
+        assigned = case.assignee is not None and case.assignee.active
+        handlers = [case.assignee_id] if assigned else nearest_holders(session, case.org_unit, Role.HANDLER)
         queue(session, NotificationKind.ANONYMOUS_MESSAGE, f"anonymous_message:{message.id}:c{case.id}", case,
               handlers, case_payload(case), at)
 

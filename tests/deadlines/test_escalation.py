@@ -187,3 +187,18 @@ def test_filing_tells_the_handler_and_the_informed_of_the_new_case(db, people, m
     emails = db.scalars(select(Notification).where(Notification.kind == "new_case",
                                                    Notification.channel == Channel.EMAIL)).all()
     assert {n.payload["case_number"] for n in emails} == {incident.cases[0].number}
+
+
+def test_a_handler_who_has_left_is_passed_over_for_the_units_other_handlers(db, people, make):
+    incident, _ = file_incident(db, people["staff"], threat(), TZ, now=FILED)
+    case = incident.cases[0]
+    assert case.assignee_id == people["rektor"].id
+    deputy = make.user(("handler", "S1"))   # a second rektor of the school, after the first
+    people["rektor"].active = False         # deactivated by an admin; the case is still theirs
+    db.commit()
+    obligation = db.scalar(select(Obligation).where(Obligation.case_id == case.id))
+    halfway = obligation.starts_at + (ACK_DUE - obligation.starts_at) / 2
+    assert sweep(db, halfway + timedelta(minutes=1)).steps["reminder"] == 1
+    assert notified(db, "reminder") == {deputy.id}   # not nobody
+    sweep(db, ACK_DUE + timedelta(minutes=1))
+    assert notified(db, "overdue") == {deputy.id, people["manager"].id}

@@ -16,6 +16,7 @@ from kia.feedback.services import (
     report_status, write_as_reporter, write_to_reporter,
 )
 from kia.incidents.models import IncidentType
+from kia.orgs.models import User
 from kia.outbox.models import Channel, Notification, NotificationKind
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
 from kia.ratelimit import RateLimitWindow, hit
@@ -232,3 +233,14 @@ def test_windows_of_the_public_limits_are_forgotten_after_an_hour_and_no_others(
     # Left: the login window (another prefix), and the request counted last (in a bucket of 60 s / 15).
     assert sorted(w.window_start for w in db.scalars(select(RateLimitWindow))) == [
         datetime(2026, 3, 12, 8, 0, tzinfo=timezone.utc), datetime(2026, 3, 12, 13, 1, 20, tzinfo=timezone.utc)]
+
+
+def test_a_reporter_message_on_a_case_whose_handler_has_left_reaches_the_units_other_handler(db, filed, guard,
+                                                                                           handler, make):
+    deputy = make.actor(("handler", "S1"))
+    db.get(User, handler.user_id).active = False   # the case stays theirs until someone delegates it
+    db.commit()
+    write_as_reporter(db, filed.follow_up_code, "Räcket har lossnat helt nu.", guard, now=NOW)
+    told = db.scalars(select(Notification.user_id).where(
+        Notification.kind == NotificationKind.ANONYMOUS_MESSAGE)).all()
+    assert told == [deputy.user_id]
