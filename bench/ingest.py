@@ -184,6 +184,13 @@ class LockSampler:
 
 # ---- the clients ---------------------------------------------------------------------------
 
+def _nth(reporters: list[Reporter], bodies: list[bytes], n: int) -> tuple[Reporter, bytes]:
+    """The n-th request of a client: a body and the reporter it was written for (bodies[i] is for reporters[i %
+    len(reporters)]), however far past the end of the bodies n is."""
+    i = n % len(bodies)
+    return reporters[i % len(reporters)], bodies[i]
+
+
 def _send(connection: http.client.HTTPConnection, endpoint: str, reporter: Reporter, body: bytes, key: str,
           out: Phase, began: float, counted_until: float) -> None:
     """One request on a keep-alive connection, tallied in `out`; its latency counts from `began` if it is
@@ -219,7 +226,7 @@ def _client(port: int, endpoint: str, reporters: list[Reporter], bodies: list[by
     while time.monotonic() < start:
         time.sleep(0.001)
     while (began := time.monotonic()) < deadline:
-        _send(connection, endpoint, reporters[sent % len(reporters)], bodies[sent % len(bodies)],
+        _send(connection, endpoint, *_nth(reporters, bodies, sent),
               f"{name}-{run}-{sent}", out, began, deadline)
         sent += 1
     connection.close()
@@ -265,7 +272,7 @@ def open_loop(port: int, endpoint: str, rate: float, duration: float,
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while (item := arrivals.get()) is not None:
             planned, sent = item
-            _send(connection, endpoint, reporters[sent % len(reporters)], bodies[sent % len(bodies)],
+            _send(connection, endpoint, *_nth(reporters, bodies, sent),
                   f"open-{name}-{run}-{sent}", out, planned, math.inf)
         connection.close()
 
