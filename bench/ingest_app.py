@@ -9,7 +9,7 @@ from flask import Blueprint, abort, request
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, insert
 from sqlalchemy.dialects.postgresql import JSONB
 
-from kia.app import create_app, db_session, state
+from kia.app import create_app, db_session, serving, state
 
 metadata = MetaData()
 
@@ -59,4 +59,4 @@ def baseline():
 def create_bench_app():
     app = create_app()
     app.register_blueprint(bp)
-    return app
+    return serving(app)   # as kia.wsgi serves it

@@ -154,12 +154,13 @@ def sample_cases(cursor, seed: int) -> dict[str, list[tuple[int, bool]]]:
 # ---- the measurement ----------------------------------------------------------------------------
 
 def make_app(url: str):
-    from kia.app import create_app
+    from kia.app import create_app, serving
     from kia.config import Settings
 
     engine = make_engine(url)
     settings = Settings.from_env(database_url=url, secret_key="bench-pages", session_cookie_secure=False)
-    return create_app(settings, session_factory=make_session_factory(engine)), engine
+    # As a server process holds it (kia.wsgi), start-up frozen out of the garbage collector's way.
+    return serving(create_app(settings, session_factory=make_session_factory(engine))), engine
 
 
 def signed_in(app, user_id: int):

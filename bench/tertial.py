@@ -264,13 +264,13 @@ def main() -> int:
 
 def http_runner(engine, analyst, case_figures: bool):
     """GET /api/v1/statistics/tertial through the Flask test client with a real token."""
-    from kia.app import create_app
+    from kia.app import create_app, serving
     from kia.auth.tokens import create_token
     from kia.config import Settings
     from kia.db import make_session_factory
 
-    app = create_app(Settings.from_env(database_url=engine.url.render_as_string(hide_password=False),
-                                       secret_key="bench"), session_factory=make_session_factory(engine))
+    app = serving(create_app(Settings.from_env(database_url=engine.url.render_as_string(hide_password=False),
+                                               secret_key="bench"), session_factory=make_session_factory(engine)))
     with Session(engine) as session:
         secret = create_token(session, session.merge(analyst), ["statistics:read"])[1]
     client = app.test_client()

@@ -196,7 +196,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve web + API with gunicorn (the same server as production)."""
     from gunicorn.app.base import BaseApplication
 
-    from kia.app import create_app
+    from kia.app import create_app, serving
 
     class _Server(BaseApplication):
         def load_config(self):
@@ -209,7 +209,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self):
-            return create_app()
+            return serving(create_app())
 
     click.echo(f"KIA on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     _Server().run()
