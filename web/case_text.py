@@ -15,7 +15,7 @@ from kia.errors import N_
 from kia.incidents.models import FieldKind, IncidentType
 from kia.orgs.models import User
 from web import labels
-from web.case_views import case_time
+from web.case_views import case_time, local_name
 
 # The case's own attributes a timeline entry can name (change_field), as the case page calls them.
 CASE_FIELDS = {
@@ -117,16 +117,14 @@ class TimelineText:
             detail = f" ({_(ACTION_FIELDS[reference[3]]).lower()})" if reference[3] in ACTION_FIELDS else ""
             return f"{kind}: {action.what}{detail}"
         if entry["kind"] == "escalation":
-            return f"{kind}: {self._obligation(field)}"
+            obligation = self.obligations.get(int(reference[2])) if reference and reference[1] == "obligations" else None
+            return f"{kind}: {self._obligation(obligation) if obligation else field}"   # else an older entry's name
         return kind
 
-    def _obligation(self, field: str) -> str:
-        reference = REFERENCE.match(field)
-        obligation = self.obligations.get(int(reference[2])) if reference and reference[1] == "obligations" else None
-        if obligation is None:
-            return field   # recorded before entries named their obligation: its English name
+    @staticmethod
+    def _obligation(obligation) -> str:
         if obligation.rule is not None:
-            return obligation.rule.name_en if _language() == "en" else obligation.rule.name_sv
+            return local_name(obligation.rule)
         return _("the action %(what)s", what=obligation.action.what)
 
     def note(self, entry: dict) -> str:

@@ -32,7 +32,7 @@ DATE_KINDS = (FieldKind.DATE, FieldKind.DATETIME)
 BLANK = {"code": None, "name_sv": None, "name_en": None, "type": None, "category": None, "only_serious": False,
          "start": None, "start_field": None, "start_milestone": None, "due_hours": None, "due_working_days": None,
          "met_by_milestone": None, "met_by_state": None, "escalate_after_hours": 24, "active": True}
-# Keys that exclude each other: a change giving one of them and not the other clears the other.
+# Keys of which a rule has exactly one (hours or working days; a milestone or a state meets it).
 PAIRS = (("due_hours", "due_working_days"), ("met_by_milestone", "met_by_state"))
 # Keys of which a change gives one: giving it clears the other (a rule for a type is not also for a category).
 EXCLUSIVE = (*PAIRS, ("type", "category"))
