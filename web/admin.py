@@ -45,7 +45,6 @@ def admin_page(may=lambda actor: actor.is_config_admin()):
     return decorate
 
 
-
 def _messages(error: ValidationFailed) -> dict[str, list[str]]:
     """Messages by form field: the service's paths ("name.sv", "roles[0].unit") named as the form's inputs."""
     messages: dict[str, list[str]] = {}

@@ -15,7 +15,6 @@ from web.labels import CATEGORIES
 from web.type_form import FIELD_KINDS, LABELS, MAX_NEW_FIELDS, ROW_LABELS, TypeForm
 
 
-
 @web_blueprint.get("/admin/types")
 @admin_page()
 def admin_types():

@@ -33,7 +33,6 @@ from web.case_views import field_messages, message_of
 TRANSITION_TEXTS = ("comment", "closing_summary", "decision", "open_actions_reason", "rejection_reason")
 
 
-
 def _render_case(case_id: int, status: int = 200, form: str | None = None, errors: dict | None = None,
                  message: str | None = None, revealed: dict[int, str] | None = None):
     session, actor, now = db_session(), signed_in_actor(), utcnow()

@@ -24,7 +24,6 @@ MULTIPART_OVERHEAD = 256 * 1024
 PERSON_LABELS = {**labels.PERSON_ROLES, **labels.PERSON_CATEGORIES, **labels.GENDERS}
 
 
-
 def language() -> str:
     return str(get_locale())
 

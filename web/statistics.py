@@ -20,7 +20,6 @@ from kia.stats.situation import TREND_COLOURS, SituationPicture, situation_pictu
 from web import labels, signed_in_actor, web_blueprint
 
 
-
 def _picture() -> SituationPicture:
     actor = signed_in_actor()
     settings = state().settings
