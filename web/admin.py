@@ -33,14 +33,18 @@ PURPOSES = {RoutingPurpose.HANDLE: N_("Handles the case (becomes händelseansvar
 
 
 def admin_page(may=lambda actor: actor.is_config_admin()):
-    """Signed-in users for whom `may(actor)` holds; 403 for others, as the API answers on admin resources."""
+    """Signed-in users for whom `may(actor)` holds; 403 for others, as the API answers on admin resources. A rule,
+    type, user, unit or message the service does not find is a page that does not exist (404)."""
     def decorate(view):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
             if not may(signed_in_actor()):
                 abort(403)
-            return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            except NotFound:
+                abort(404)
         return wrapped
     return decorate
 
@@ -120,8 +124,6 @@ def admin_routing_rule(rule_id: int):
             change_routing_rule(db_session(), signed_in_actor(), rule_id, _routing_spec(request.form, with_active=True))
             flash(_("Routing rule %(id)s saved. New cases are routed by it.", id=rule_id))
             return redirect(url_for("web.admin_rules"))
-    except NotFound:
-        abort(404)
     except ValidationFailed as error:
         return _routing_rule_page(rule, 422, errors=_messages(error))
     except Conflict as error:
@@ -141,8 +143,6 @@ def admin_routing_rule_active(rule_id: int):
     active = request.form.get("active") == "true"
     try:
         set_routing_rule_active(db_session(), signed_in_actor(), rule_id, active)
-    except NotFound:
-        abort(404)
     except Conflict as error:
         return rules_page(409, message=error.detail.render(_))
     flash(_("Routing rule %(id)s switched on.", id=rule_id) if active
@@ -164,8 +164,6 @@ def admin_notifications():
 def admin_resend(notification_id: int):
     try:
         resend(db_session(), signed_in_actor(), notification_id, datetime.now(timezone.utc))
-    except NotFound:
-        abort(404)
     except Conflict as error:
         flash(error.detail.render(_))
         return redirect(url_for("web.admin_notifications"))
@@ -182,10 +180,7 @@ def admin_mail():
 @web_blueprint.get("/admin/mail/<name>")
 @admin_page(may=may_read_local_mailbox)
 def admin_mail_message(name: str):
-    try:
-        message = read_local_mail(state().settings, signed_in_actor(), name)
-    except NotFound:
-        abort(404)
+    message = read_local_mail(state().settings, signed_in_actor(), name)
     return render_template("web/admin/mail_message.html", message=message)
 
 

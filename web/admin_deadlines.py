@@ -2,12 +2,12 @@
 Thin views over kia.deadlines.admin; the form itself is web.deadline_rule_form."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from kia.app import db_session
 from kia.deadlines.admin import add_deadline_rule, change_deadline_rule, get_deadline_rule, set_deadline_rule_active
-from kia.errors import NotFound, ValidationFailed
+from kia.errors import ValidationFailed
 from web import deadline_rule_form as rule_form, signed_in_actor, web_blueprint
 from web.admin import admin_page, rules_page
 from web.case_views import local_name
@@ -39,8 +39,6 @@ def admin_deadline_rule(rule_id: int):
             flash(_("Deadline rule “%(name)s” saved. Open cases are recomputed by the scheduler's next sweep.",
                     name=local_name(rule)))
             return _back_to_the_rules()
-    except NotFound:
-        abort(404)
     except ValidationFailed as error:
         return _rule_page(rule, 422, rule_form.errors_of(error))
     return _rule_page(rule)
@@ -58,8 +56,6 @@ def admin_deadline_rule_active(rule_id: int):
     active = request.form.get("active") == "true"
     try:
         rule = set_deadline_rule_active(db_session(), signed_in_actor(), rule_id, active)
-    except NotFound:
-        abort(404)
     except ValidationFailed as error:   # switched on as it stands, the rule no longer holds: change it first
         db_session().rollback()
         rule = get_deadline_rule(db_session(), signed_in_actor(), rule_id)

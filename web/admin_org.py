@@ -3,14 +3,12 @@ user's page (details, deactivation, a new password, roles), both with their hist
 kia.orgs.admin; a page with several forms shows the one that failed as it was sent, the others as stored."""
 from __future__ import annotations
 
-from functools import wraps
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from kia.app import db_session
 from kia.auth.passwords import MIN_PASSWORD_LENGTH
-from kia.errors import N_, Conflict, NotFound, ValidationFailed
+from kia.errors import N_, Conflict, ValidationFailed
 from kia.orgs.admin import (
     add_membership, add_unit, add_user, change_user, get_unit, get_user, list_users, open_cases_handled_by,
     open_cases_in, open_units_under, remove_membership, rename_unit, set_unit_active, set_user_active,
@@ -35,18 +33,6 @@ CHANGES = {What.CREATED: N_("Created"), What.NAME: N_("Name"), What.EMAIL: N_("E
            What.ROLE: N_("Role")}
 STATUS = {(ChangeSubject.USER, "true"): N_("active"), (ChangeSubject.USER, "false"): N_("deactivated"),
           (ChangeSubject.ORG_UNIT, "true"): N_("open"), (ChangeSubject.ORG_UNIT, "false"): N_("closed")}
-
-
-def org_admin_page(view):
-    """An admin page (admin_page) on which a user, unit or membership that does not exist is a page that does not
-    exist (404)."""
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except NotFound:
-            abort(404)
-    return admin_page()(wrapped)
 
 
 def shown(change: AdminChange, value: str | None) -> str:
@@ -79,7 +65,7 @@ def _units_page(status: int = 200, errors=None):
 
 
 @web_blueprint.route("/admin/units", methods=["GET", "POST"])
-@org_admin_page
+@admin_page()
 def admin_units():
     if request.method == "POST":
         form = request.form
@@ -103,7 +89,7 @@ def _unit_page(unit_id: int, status: int = 200, errors=None, message: str | None
 
 
 @web_blueprint.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
-@org_admin_page
+@admin_page()
 def admin_unit(unit_id: int):
     if request.method == "POST":
         try:
@@ -116,7 +102,7 @@ def admin_unit(unit_id: int):
 
 
 @web_blueprint.post("/admin/units/<int:unit_id>/active")
-@org_admin_page
+@admin_page()
 def admin_unit_active(unit_id: int):
     active = _as_active(request.form)
     try:
@@ -139,7 +125,7 @@ def _users_page(status: int = 200, errors=None):
 
 
 @web_blueprint.route("/admin/users", methods=["GET", "POST"])
-@org_admin_page
+@admin_page()
 def admin_users():
     if request.method == "POST":
         form = request.form
@@ -173,7 +159,7 @@ def _back_to_user(user_id: int, anchor: str | None = None):
 
 
 @web_blueprint.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
-@org_admin_page
+@admin_page()
 def admin_user(user_id: int):
     if request.method == "POST":
         form = request.form
@@ -188,7 +174,7 @@ def admin_user(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/active")
-@org_admin_page
+@admin_page()
 def admin_user_active(user_id: int):
     active = _as_active(request.form)
     try:
@@ -201,7 +187,7 @@ def admin_user_active(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/password")
-@org_admin_page
+@admin_page()
 def admin_user_password(user_id: int):
     try:
         user = set_user_password(db_session(), signed_in_actor(), user_id, request.form.get("new_password", ""),
@@ -215,7 +201,7 @@ def admin_user_password(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/memberships")
-@org_admin_page
+@admin_page()
 def admin_add_membership(user_id: int):
     try:
         add_membership(db_session(), signed_in_actor(), user_id, request.form.get("role", ""), request.form.get("unit", ""))
@@ -226,7 +212,7 @@ def admin_add_membership(user_id: int):
 
 
 @web_blueprint.post("/admin/users/<int:user_id>/memberships/<int:membership_id>/remove")
-@org_admin_page
+@admin_page()
 def admin_remove_membership(user_id: int, membership_id: int):
     remove_membership(db_session(), signed_in_actor(), user_id, membership_id)
     flash(_("Role removed."))

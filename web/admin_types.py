@@ -2,11 +2,11 @@
 to type). Thin views over kia.incidents.types and kia.incidents.type_changes; the form itself is web.type_form."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 
 from kia.app import db_session
-from kia.errors import NotFound, ValidationFailed
+from kia.errors import ValidationFailed
 from kia.incidents.type_changes import change_incident_type, get_incident_type, incident_type_in_use
 from kia.incidents.types import CHOICE_KINDS, create_incident_type, list_types
 from web import signed_in_actor, web_blueprint
@@ -50,10 +50,7 @@ def admin_new_type():
 @admin_page()
 def admin_type(code: str):
     session = db_session()
-    try:
-        incident_type = get_incident_type(session, signed_in_actor(), code)
-    except NotFound:
-        abort(404)
+    incident_type = get_incident_type(session, signed_in_actor(), code)
     if request.method == "GET":
         form = TypeForm.of_type(incident_type)
     else:
