@@ -8,7 +8,7 @@ from flask import abort, g, request, session
 from flask_login import current_user
 
 from kia.access import Actor
-from kia.app import current_actor, db_session
+from kia.http import current_actor, db_session
 from kia.auth.tokens import resolve_token
 
 

@@ -16,7 +16,7 @@ from api.cases import case_field_values, present_case
 from api.openapi import json_body as body_of, json_response, path_id, problems, ref
 from api.problems import json_body
 from kia.access import Actor
-from kia.app import current_actor, db_session, state
+from kia.http import current_actor, db_session, state
 from kia.cases.attachments import AttachmentStore, add_attachment, list_attachments, open_attachment
 from kia.cases.lookup import visible_case
 from kia.cases.models import Attachment, Case, CaseAction, Comment

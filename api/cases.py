@@ -15,7 +15,7 @@ from api.incidents import present_incident
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.problems import json_body, load_query
 from kia.access import Actor, may_see_personal_data
-from kia.app import current_actor, db_session, state
+from kia.http import current_actor, db_session, state
 from kia.cases.milestones import record_milestone, update_case
 from kia.cases.models import Case, TimelineEntry
 from kia.cases.serious import check_applies, check_serious

@@ -11,7 +11,7 @@ from api.case_work_schemas import Strict
 from api.openapi import json_body as body_of, json_response, path_id, problems, ref
 from api.problems import json_body
 from api.schemas import LocalDateTime
-from kia.app import current_actor, db_session
+from kia.http import current_actor, db_session
 from kia.cases.lookup import visible_case
 from kia.cases.models import CaseState, MilestoneKind
 from kia.db import utcnow

@@ -10,7 +10,7 @@ from api.feedback_schemas import (
 )
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.problems import json_body, load_query
-from kia.app import current_actor, db_session
+from kia.http import current_actor, db_session
 from kia.feedback.services import handler_thread, my_report, my_reports, write_to_reporter
 
 bp = Blueprint("feedback", __name__)

@@ -12,7 +12,7 @@ from api.problems import json_body, load_query
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.schemas import IncidentIn, IncidentOut, IncidentPageOut, IncidentQuery
 from kia.access import Actor, may_see_personal_data
-from kia.app import current_actor, db_session, state
+from kia.http import current_actor, db_session, state
 from kia.incidents import personnummer
 from kia.incidents.models import Incident
 from kia.feedback.services import file_anonymously_as_staff

@@ -12,7 +12,7 @@ from api.notification_schemas import (
 )
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.problems import json_body, load_query
-from kia.app import current_actor, db_session, state
+from kia.http import current_actor, db_session, state
 from kia.db import utcnow
 from kia.orgs.models import OrgUnit, User
 from kia.outbox.models import Notification, WebhookSubscription

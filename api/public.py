@@ -13,7 +13,7 @@ from api.feedback_schemas import (
 from api.openapi import json_body as body_of, json_response, problems, ref
 from api.problems import domain_problem, json_body
 from api.schemas import OrgUnitOut, ReportableTypeOut
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.feedback.limits import ClientGuard, RateLimited
 from kia.feedback.services import (
     anonymous_types, file_anonymous_report, followup, reportable_units, write_as_reporter,

@@ -13,7 +13,7 @@ from api.auth import requires
 from api.openapi import json_body as body_of, json_response, params, problems, ref
 from api.problems import json_body
 from api.schemas import IncidentTypeIn, IncidentTypeOut, IncidentTypePatchIn, OrgUnitOut
-from kia.app import current_actor, db_session
+from kia.http import current_actor, db_session
 from kia.incidents.type_changes import change_incident_type
 from kia.incidents.types import create_incident_type, list_types
 from kia.orgs.models import OrgUnit

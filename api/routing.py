@@ -10,7 +10,7 @@ from api.case_work_schemas import Strict
 from api.openapi import json_body as body_of, json_response, path_id, problems, ref
 from api.problems import json_body
 from api.schemas import LocalDateTime
-from kia.app import current_actor, db_session
+from kia.http import current_actor, db_session
 from kia.routing.admin import add_routing_rule, change_routing_rule, list_routing_rules
 
 bp = Blueprint("routing", __name__)

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from api.auth import requires
 from api.openapi import problems
 from api.problems import load_query
-from kia.app import current_actor, db_session, state
+from kia.http import current_actor, db_session, state
 from kia.errors import N_
 from kia.stats.aggregate import GROUP_KEYS
 from kia.stats.export import report_dict, to_csv, to_xlsx

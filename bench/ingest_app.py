@@ -9,7 +9,8 @@ from flask import Blueprint, abort, request
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, insert
 from sqlalchemy.dialects.postgresql import JSONB
 
-from kia.app import create_app, db_session, serving, state
+from kia.app import create_app, serving
+from kia.http import db_session, state
 
 metadata = MetaData()
 

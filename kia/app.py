@@ -6,52 +6,28 @@ from __future__ import annotations
 
 import gc
 import logging
-from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kia import i18n
-from kia.access import Actor
 from kia.config import Settings
 from kia.db import make_engine, make_session_factory
+from kia.http import KiaState, close_db_session, current_actor, db_session, state
 from kia.orgs.models import User
 
 log = logging.getLogger(__name__)
-LANGUAGES = ("sv", "en")
-
-
-@dataclass
-class KiaState:
-    settings: Settings
-    session_factory: sessionmaker[Session]
-
-
-def state() -> KiaState:
-    return current_app.extensions["kia"]
-
-
-def db_session() -> Session:
-    """The request's database session, opened on first use and closed when the request ends."""
-    if "db_session" not in g:
-        g.db_session = state().session_factory()
-    return g.db_session
-
-
-def current_actor() -> Actor | None:
-    """The authenticated actor of this request (API token or web session), or None."""
-    return g.get("actor")
 
 
 def select_language() -> str:
     # The web UI's language switch is an explicit choice: it beats what the browser happens to send.
     chosen = session.get("language") if current_actor() is None else None
-    if chosen in LANGUAGES:
+    if chosen in i18n.LANGUAGES:
         return chosen
-    header = request.accept_languages.best_match(LANGUAGES) if request.headers.get("Accept-Language") else None
+    header = request.accept_languages.best_match(i18n.LANGUAGES) if request.headers.get("Accept-Language") else None
     if header:
         return header
     actor = current_actor()
@@ -114,12 +90,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     login_manager.user_loader(_load_user)
     login_manager.login_view = "web.login"
 
-    @app.teardown_appcontext
-    def _close_session(_exc):
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
-
+    app.teardown_appcontext(close_db_session)
     app.after_request(_security_headers)
 
     from api import api_blueprint

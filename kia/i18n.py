@@ -8,6 +8,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+LANGUAGES = ("sv", "en")   # Swedish first
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 

@@ -12,7 +12,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from kia.access import Actor
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.auth.account import SignInGuard, set_language
 from kia.auth.passwords import hash_password, needs_rehash, verify_password
 from kia.db import utcnow

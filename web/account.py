@@ -5,7 +5,8 @@ from flask import current_app, redirect, render_template, request, session
 from flask_babel import gettext as _, refresh
 from flask_login import current_user, login_required
 
-from kia.app import LANGUAGES, db_session
+from kia.http import db_session
+from kia.i18n import LANGUAGES
 from kia.auth.account import change_password, set_language
 from kia.auth.passwords import MIN_PASSWORD_LENGTH
 from kia.errors import ValidationFailed

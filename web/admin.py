@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from kia.access import may_administer_notifications, may_read_local_mailbox, may_review_access_log
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.cases.services import AccessLogFilter, list_access_log
 from kia.deadlines.admin import list_deadline_rules
 from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from kia.app import db_session
+from kia.http import db_session
 from kia.deadlines.admin import add_deadline_rule, change_deadline_rule, get_deadline_rule, set_deadline_rule_active
 from kia.errors import ValidationFailed
 from web import deadline_rule_form as rule_form, signed_in_actor, web_blueprint

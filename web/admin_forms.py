@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import get_locale
 
-from kia.app import db_session
+from kia.http import db_session
 from kia.incidents.types import list_types
 
 WHOLE_NUMBER = re.compile(r"[-+]?\d{1,9}")

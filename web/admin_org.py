@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from kia.app import db_session
+from kia.http import db_session
 from kia.auth.passwords import MIN_PASSWORD_LENGTH
 from kia.errors import N_, Conflict, ValidationFailed
 from kia.orgs.admin import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 
-from kia.app import db_session
+from kia.http import db_session
 from kia.errors import ValidationFailed
 from kia.incidents.type_changes import change_incident_type, get_incident_type, incident_type_in_use
 from kia.incidents.types import CHOICE_KINDS, create_incident_type, list_types

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.db import utcnow
 from kia.errors import NotFound, ValidationFailed
 from kia.feedback.limits import ClientGuard

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.case_work import MULTIPART_OVERHEAD, attachment_response, store
 from api.cases import case_field_values, present_case_view, present_timeline
 from kia.access import Actor, may_complete_action, may_see_personal_data
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.cases.attachments import add_attachment, list_attachments, open_attachment
 from kia.cases.milestones import MilestoneInput, record_milestone, update_case
 from kia.cases.models import ActionStatus, Case, MilestoneKind

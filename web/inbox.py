@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import login_required
 
-from kia.app import db_session
+from kia.http import db_session
 from kia.cases.models import CaseState
 from kia.cases.services import OPEN, CaseFilter, inbox_counts, inbox_units, is_overdue, list_cases
 from kia.db import utcnow

@@ -5,7 +5,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from api.notifications import present_notification
-from kia.app import db_session
+from kia.http import db_session
 from kia.db import utcnow
 from kia.errors import NotFound
 from notifications.inbox import list_inbox, mark_all_read, mark_read, unread_count

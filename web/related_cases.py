@@ -7,7 +7,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import login_required
 
 from kia.access import may_see_personal_data
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.cases.related import RelatedCaseInput, add_related_case, related_case_form
 from kia.errors import Forbidden, NotFound, ValidationFailed
 from kia.incidents.services import active_type

@@ -6,7 +6,7 @@ from flask_babel import get_locale, gettext as _
 from flask_login import login_required
 
 from kia.access import Actor
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.cases.attachments import AttachmentStore, attach_to_own_report
 from kia.cases.serious import CHECKLIST, check_applies, check_at_filing
 from kia.db import utcnow

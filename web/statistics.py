@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from kia.access import Actor
 from kia.access.statistics import statistics_roots
-from kia.app import db_session, state
+from kia.http import db_session, state
 from kia.errors import NotFound
 from kia.orgs.models import OrgUnit
 from kia.stats.pdf import situation_pdf
