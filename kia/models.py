@@ -14,3 +14,4 @@ from kia.orgs.models import AdminChange, Membership, OrgUnit, User  # noqa: F401
 from kia.ratelimit import RateLimitWindow  # noqa: F401
 from kia.routing.models import RoutingRule, Substitute  # noqa: F401
 from kia.outbox.models import Notification, WebhookSubscription  # noqa: F401
+from kia.reference import ReferenceVersion  # noqa: F401

@@ -14,7 +14,8 @@ from kia.db import utcnow
 from kia.demo import DEMO_DOMAIN, DEMO_PASSWORD, build_demo_organisation, file_demo_incidents
 from kia.incidents.models import Incident, PersonCategory, PersonRole
 from kia.orgs.models import OrgKind, OrgUnit, User
-from kia.orgs.services import active_unit_with_ancestors, administration_in
+from kia.orgs.services import administration_in
+from kia.reference import reference_data
 from tests.conftest import REPO_ROOT
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -54,7 +55,7 @@ def test_demo_tree_is_the_stockholm_tree_the_readme_describes(db):
         assert len(forskolor) >= 2
         assert all(u.name.startswith("Förskolan ") for u in forskolor)
         # The förskolor number their incidents in their own stadsdelsförvaltning's series.
-        assert {administration_in(active_unit_with_ancestors(db, u.code)).code for u in forskolor} == {district}
+        assert {administration_in(reference_data(db).active_unit_with_ancestors(u.code)).code for u in forskolor} == {district}
     # Materialised paths agree with the parent links.
     for unit in db.scalars(select(OrgUnit)):
         expected = f"{unit.parent.path if unit.parent else '/'}{unit.id}/"

@@ -21,6 +21,7 @@ from kia.errors import N_, Conflict, FieldErrors, Forbidden, Msg, NotFound
 from kia.incidents.fields import validate_field_values
 from kia.incidents.models import Incident, IncidentPerson, IncidentType, PersonCategory, PersonRole
 from kia.incidents.services import PersonInput, active_type, open_case, person_from_input
+from kia.reference import in_session
 from kia.incidents.types import list_types
 
 
@@ -87,7 +88,7 @@ def add_related_case(session: Session, actor: Actor, case_id: int, data: Related
     errors.raise_if_any()
 
     incident.persons.extend(new_persons)
-    case = Case(number=_next_number(incident), incident=incident, incident_type=new_type,
+    case = Case(number=_next_number(incident), incident=incident, incident_type=in_session(session, new_type),
                 org_unit=incident.org_unit, subject_person=subject, field_values=values)
     session.add(case)
     informed = open_case(session, case, actor.user_id, tz, now)

@@ -13,6 +13,7 @@ from kia.deadlines.calendar import add_working_days, end_of_day
 from kia.deadlines.escalation import schedule
 from kia.deadlines.models import DeadlineRule, DeadlineStart, Obligation, ObligationStatus
 from kia.incidents.fields import parse_datetime
+from kia.reference import reference_data
 
 # How far a case has come, for rules met by a state ("acknowledged" is met by every later state too).
 STATE_ORDER = [CaseState.RECEIVED, CaseState.ACKNOWLEDGED, CaseState.INVESTIGATING, CaseState.ACTIONS,
@@ -20,7 +21,8 @@ STATE_ORDER = [CaseState.RECEIVED, CaseState.ACKNOWLEDGED, CaseState.INVESTIGATI
 
 
 def active_deadline_rules(session: Session) -> list[DeadlineRule]:
-    return list(session.scalars(select(DeadlineRule).where(DeadlineRule.active.is_(True))))
+    """The active rules as this process keeps them (kia.reference): read them, never change or add them."""
+    return reference_data(session).deadline_rules
 
 
 def rule_applies(rule: DeadlineRule, case: Case) -> bool:
@@ -100,7 +102,7 @@ def sync_obligations(session: Session, case: Case, tz: ZoneInfo, now: datetime,
             continue
         obligation = by_rule.pop(rule.id, None)
         if obligation is None:
-            obligation = Obligation(case=case, rule=rule, starts_at=start, due_at=due_time(rule, start, tz))
+            obligation = Obligation(case=case, rule_id=rule.id, starts_at=start, due_at=due_time(rule, start, tz))
             session.add(obligation)
         else:
             obligation.starts_at, obligation.due_at = start, due_time(rule, start, tz)

@@ -1,11 +1,10 @@
 """Creating and looking up org units and users; the only place tree paths are written."""
 from __future__ import annotations
 
-import functools
 import re
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kia.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from kia.errors import N_, FieldErrors, NotFound
@@ -39,23 +38,6 @@ def create_org_unit(session: Session, code: str, name: str, kind: OrgKind | str,
     if commit:
         session.commit()
     return unit
-
-
-@functools.cache
-def _unit_chain():
-    """Up the parent links from the unit of :code (each step an index lookup: a LIKE on the paths could use no
-    index and read every unit). Built once: the alias and the CTE cost several times more to build than to run."""
-    chain = (select(OrgUnit.id, OrgUnit.parent_id).where(OrgUnit.code == bindparam("code"), OrgUnit.active.is_(True))
-             .cte("chain", recursive=True))
-    parent = aliased(OrgUnit)
-    chain = chain.union_all(select(parent.id, parent.parent_id).join(chain, parent.id == chain.c.parent_id))
-    return select(OrgUnit).join(chain, OrgUnit.id == chain.c.id).order_by(OrgUnit.path)
-
-
-def active_unit_with_ancestors(session: Session, code: str) -> list[OrgUnit]:
-    """The active unit with this code and the units above it, root first (empty if there is none): one query,
-    since a filing needs the unit and its administration at once."""
-    return list(session.scalars(_unit_chain(), {"code": code}))
 
 
 def administration_in(chain: list[OrgUnit]) -> OrgUnit:

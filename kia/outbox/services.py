@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kia.cases.models import Case
 from kia.db import bulk_insert
 from kia.outbox.models import Channel, DeliveryStatus, Notification, NotificationKind, WebhookSubscription
 from kia.orgs.models import User
+from kia.reference import reference_data
 
 # Deadline steps cannot wait for a digest; the rest can, for users who chose one.
 URGENT = {NotificationKind.REMINDER, NotificationKind.OVERDUE, NotificationKind.ESCALATED,
@@ -30,6 +31,9 @@ def case_payload(case: Case, **extra: Any) -> dict[str, Any]:
     }
 
 
+_ACTIVE_USERS = select(User).where(User.id.in_(bindparam("ids", expanding=True)), User.active.is_(True))
+
+
 @dataclass
 class Audience:
     """Recipients' settings and the webhooks, loaded once for many notifications."""
@@ -40,9 +44,8 @@ class Audience:
     @classmethod
     def load(cls, session: Session, user_ids: Iterable[int]) -> "Audience":
         ids = set(user_ids)
-        users = session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all() if ids else []
-        hooks = session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))).all()
-        return cls({u.id: u for u in users}, list(hooks))
+        users = session.scalars(_ACTIVE_USERS, {"ids": list(ids)}).all() if ids else []
+        return cls({u.id: u for u in users}, reference_data(session).webhooks)
 
     def webhooks_for(self, case: Case, kind: NotificationKind) -> list[WebhookSubscription]:
         if not self.webhooks:

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kia.access import HANDLES_CASES, Actor, roles_reading, roles_taking_on
 from kia.cases.models import Case, CaseWatcher
 from kia.cases.timeline import record
 from kia.orgs.models import Membership, OrgUnit, Role, User
+from kia.reference import reference_data
 from kia.routing.models import RoutingPurpose, RoutingRule, Substitute
+
+
+# Built once: each filing and sweep batch runs these, and building them cost more than running them.
+_HOLDERS = (select(Membership.org_unit_id, Membership.role, Membership.user_id)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.role.in_(bindparam("roles", expanding=True)),
+                   Membership.org_unit_id.in_(bindparam("units", expanding=True)), User.active.is_(True))
+            .order_by(Membership.id))
+_SUBSTITUTE = (select(Substitute.substitute_id)
+               .join(User, User.id == Substitute.substitute_id)
+               .where(Substitute.user_id == bindparam("user_id"), Substitute.starts_at <= bindparam("at"),
+                      Substitute.ends_at > bindparam("at"), User.active.is_(True))
+               .order_by(Substitute.starts_at.desc(), Substitute.id.desc())
+               .limit(1))
 
 
 def nearest_holders_for_units(session: Session, units: list[OrgUnit],
@@ -22,12 +37,7 @@ def nearest_holders_for_units(session: Session, units: list[OrgUnit],
     if not roles or not units:
         return {unit.id: {} for unit in units}
     ancestor_ids = {a for unit in units for a in unit.ancestor_ids}
-    rows = session.execute(
-        select(Membership.org_unit_id, Membership.role, Membership.user_id)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.role.in_(roles), Membership.org_unit_id.in_(ancestor_ids), User.active.is_(True))
-        .order_by(Membership.id)
-    ).all()
+    rows = session.execute(_HOLDERS, {"roles": list(roles), "units": list(ancestor_ids)}).all()
     on_unit: dict[tuple[int, Role], list[int]] = {}
     for unit_id, role, user_id in rows:
         on_unit.setdefault((unit_id, role), []).append(user_id)
@@ -57,12 +67,9 @@ def matching_rules(session: Session, case: Case) -> list[RoutingRule]:
     a general one; then the higher priority; then the older rule, so the order is always the same.
     """
     incident_type, ancestors = case.incident_type, case.org_unit.ancestor_ids
-    rules = session.scalars(select(RoutingRule).where(
-        RoutingRule.active.is_(True),
-        or_(RoutingRule.incident_type_id.is_(None), RoutingRule.incident_type_id == incident_type.id),
-        or_(RoutingRule.category.is_(None), RoutingRule.category == incident_type.category),
-        or_(RoutingRule.org_unit_id.is_(None), RoutingRule.org_unit_id.in_(ancestors)),
-    )).all()
+    rules = [rule for rule in reference_data(session).routing_rules
+             if rule.incident_type_id in (None, incident_type.id) and rule.category in (None, incident_type.category)
+             and (rule.org_unit_id is None or rule.org_unit_id in ancestors)]
 
     def specificity(rule: RoutingRule) -> tuple:
         kind = 2 if rule.incident_type_id is not None else 1 if rule.category is not None else 0
@@ -74,14 +81,7 @@ def matching_rules(session: Session, case: Case) -> list[RoutingRule]:
 
 def active_substitute(session: Session, user_id: int, at: datetime) -> int | None:
     """The ersättare standing in for `user_id` at `at` (the latest period to start wins), if any."""
-    return session.scalar(
-        select(Substitute.substitute_id)
-        .join(User, User.id == Substitute.substitute_id)
-        .where(Substitute.user_id == user_id, Substitute.starts_at <= at, Substitute.ends_at > at,
-               User.active.is_(True))
-        .order_by(Substitute.starts_at.desc(), Substitute.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_SUBSTITUTE, {"user_id": user_id, "at": at})
 
 
 def _stand_in(session: Session, case: Case, handler_id: int, now: datetime) -> int | None:
