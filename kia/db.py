@@ -1,15 +1,17 @@
 """Declarative base, constraint naming, UTC timestamps and engine/session set-up for SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import functools
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Table, bindparam, create_engine, event, update
+from sqlalchemy import JSON, DateTime, MetaData, Table, bindparam, create_engine, event, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import MANYTOONE, ONETOMANY, DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -124,6 +126,16 @@ def _copies(session: Session, rows: list[dict[str, Any]]) -> bool:
     return session.connection().dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS
 
 
+@functools.cache
+def _insert_skipping(dialect: str, table: Table, skip_existing: tuple[str, ...]):
+    """Built once per table (filing queues its notices with it): building it cost more than running it."""
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    if skip_existing:
+        statement = statement.on_conflict_do_nothing(index_elements=list(skip_existing))
+    # Both drivers sum rowcount over the rows; kept past the cursor's closing.
+    return statement.execution_options(preserve_rowcount=True)
+
+
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]], skip_existing: tuple[str, ...] = ()) -> int:
     """Insert many rows (all with the same keys) in the session's transaction, skipping those whose unique
     key `skip_existing` is taken; returns how many were added. On PostgreSQL many rows are COPYed into a
@@ -133,11 +145,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]], skip
         return 0
     if not _copies(session, rows):
         connection = session.connection()
-        statement = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
-        if skip_existing:
-            statement = statement.on_conflict_do_nothing(index_elements=list(skip_existing))
-        # Both drivers sum rowcount over the rows; kept past the cursor's closing.
-        return connection.execute(statement.execution_options(preserve_rowcount=True), rows).rowcount
+        return connection.execute(_insert_skipping(connection.dialect.name, table, skip_existing), rows).rowcount
     cursor, staging, columns = _staged(session, table, rows)
     quote = session.connection().dialect.identifier_preparer.quote
     conflict = f" ON CONFLICT ({', '.join(quote(n) for n in skip_existing)}) DO NOTHING" if skip_existing else ""
@@ -174,3 +182,100 @@ def recreate_postgres_database(url: str) -> None:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{target.database}"'))
     admin.dispose()
+
+
+def insert_pending(session: Session, keep: Any) -> None:
+    """Write the session's new objects – a filing's incident and all that hangs off it – with one INSERT per table,
+    in the order the objects were added (so they get the ids a flush gives them), without the unit of work's
+    bookkeeping, which cost a filing more than all its statements. `keep` and what the session reaches from it
+    (say the incident, its persons and cases) stay in the session as if just loaded; the rest (say the timeline
+    entries, which nothing loaded points to) are written and let go. Only for new objects: anything changed or
+    deleted is left to a flush, which must have nothing to do at the time."""
+    if session.dirty or session.deleted:
+        raise RuntimeError("insert_pending writes new objects only; flush the session's changes first")
+    pending = sorted(session.new, key=lambda obj: inspect(obj).insert_order)
+    kept = {id(keep)} | {id(obj) for obj, *_ in inspect(keep).mapper.cascade_iterator("save-update", inspect(keep))}
+    for obj in pending:
+        if obj in session:   # expunging an incident takes its persons with it
+            session.expunge(obj)
+    by_table: dict[Table, list] = {}
+    for obj in pending:
+        by_table.setdefault(inspect(obj).mapper.local_table, []).append(obj)
+    order = _table_order()
+    for table in sorted(by_table, key=order.__getitem__):   # parents before children, as their keys say
+        objects = by_table[table]
+        _insert_rows_of(session, objects, with_ids=any(id(obj) in kept for obj in objects))
+    for obj in pending:
+        if id(obj) in kept:
+            make_transient_to_detached(obj)
+    session.add(keep)   # and with it, by the cascade, what it reaches
+
+
+@dataclass(frozen=True)
+class _TableWriter:
+    """What writing a mapped class's new rows needs, worked out once per class."""
+
+    returning: Any                       # INSERT … RETURNING the ids, in the rows' order
+    plain: Any                           # INSERT
+    keys: dict[Any, str]                 # column → attribute
+    primary_key: Any
+    parents: list[tuple[str, list[tuple[str, str]]]]    # many-to-one: attribute, [(own key, parent's key)]
+    children: list[tuple[str, list[tuple[str, str]]]]   # one-to-many: attribute, [(own key, child's key)]
+    defaults: list[tuple[str, Any]]      # attribute, the column's default (a value or a callable)
+
+
+@functools.cache
+def _table_order() -> dict[Table, int]:
+    return {table: index for index, table in enumerate(Base.metadata.sorted_tables)}
+
+
+@functools.cache
+def _writer(mapper) -> _TableWriter:
+    table = mapper.local_table
+    keys = {column: mapper.get_property_by_column(column).key for column in table.columns}
+    (primary_key,) = table.primary_key.columns
+
+    def pairs(relationship):
+        other = relationship.mapper
+        return [(mapper.get_property_by_column(own).key, other.get_property_by_column(theirs).key)
+                for own, theirs in relationship.local_remote_pairs]
+
+    return _TableWriter(
+        returning=insert(table).returning(primary_key, sort_by_parameter_order=True), plain=insert(table),
+        keys=keys, primary_key=primary_key,
+        parents=[(r.key, pairs(r)) for r in mapper.relationships if r.direction is MANYTOONE],
+        children=[(r.key, pairs(r)) for r in mapper.relationships if r.direction is ONETOMANY],
+        defaults=[(keys[c], c.default) for c in table.columns if c.default is not None])
+
+
+def _insert_rows_of(session: Session, objects: list, with_ids: bool) -> None:
+    writer = _writer(inspect(objects[0]).mapper)
+    names = [(column.name, key) for column, key in writer.keys.items() if column is not writer.primary_key]
+    pk = writer.keys[writer.primary_key]
+    rows = []
+    for obj in objects:
+        values = obj.__dict__
+        if values.get(pk) is not None:
+            raise RuntimeError(f"{obj!r} has its id already: insert_pending leaves ids to the database")
+        for attribute, pairs in writer.parents:   # a foreign key from the object it points at, as a flush sets it
+            target = values.get(attribute)
+            if target is not None:
+                for own, parents in pairs:
+                    setattr(obj, own, getattr(target, parents))
+        for attribute, default in writer.defaults:
+            if values.get(attribute) is None:
+                setattr(obj, attribute, default.arg(None) if default.is_callable else default.arg)
+        rows.append({name: values.get(key) for name, key in names})
+    connection = session.connection()
+    if not with_ids:
+        connection.execute(writer.plain, rows)
+        return
+    # One row is a plain INSERT … RETURNING; several take the sorted multi-row form, which costs more to build.
+    ids = ([connection.execute(writer.returning, rows[0]).scalar_one()] if len(rows) == 1
+           else connection.execute(writer.returning, rows).scalars().all())
+    for obj, new_id in zip(objects, ids):
+        setattr(obj, pk, new_id)
+        for attribute, pairs in writer.children:   # and the children's foreign keys from their new parent
+            for child in obj.__dict__.get(attribute) or ():
+                for own, childs in pairs:
+                    setattr(child, childs, getattr(obj, own))

@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from kia.access import Actor, may_file_on, record_visibility, subtree_ids
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
 from kia.cases.notices import NewCaseNotices
 from kia.cases.timeline import record
-from kia.db import utcnow
+from kia.db import insert_pending, utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
 from kia.incidents import personnummer
 from kia.incidents.fields import validate_field_values
@@ -27,8 +27,9 @@ from kia.incidents.models import (
 )
 from kia.incidents.numbering import number_incident, provisional_number
 from kia.orgs.models import OrgUnit
-from kia.orgs.services import active_unit_with_ancestors, administration_in
-from kia.deadlines.services import active_deadline_rules, sync_obligations
+from kia.orgs.services import administration_in
+from kia.deadlines.services import sync_obligations
+from kia.reference import in_session, reference_data
 from kia.routing.services import route_case
 
 MAX_DESCRIPTION_LENGTH = 10_000
@@ -66,11 +67,9 @@ def _aware(value: datetime | None, tz: ZoneInfo) -> datetime | None:
 
 
 def active_type(session: Session, code: str) -> IncidentType | None:
-    # The field definitions come in the same round trip: validation reads every one of them.
-    return session.scalars(
-        select(IncidentType).where(IncidentType.code == code, IncidentType.active.is_(True))
-        .options(joinedload(IncidentType.fields))
-    ).unique().one_or_none()
+    """The active type with its fields, as this process keeps it (kia.reference): read it, and give a new row
+    `in_session(session, …)` of it."""
+    return reference_data(session).active_type(code)
 
 
 def filing_units(session: Session, actor: Actor) -> list[OrgUnit]:
@@ -117,10 +116,11 @@ def validate_report(session: Session, actor: Actor | None, data: IncidentInput, 
     """Check every rule and raise all errors at once. `actor` None is an anonymous reporter
     without an account: only types that allow it, on any active unit."""
     errors = FieldErrors()
-    incident_type = active_type(session, data.type)
+    reference = reference_data(session)
+    incident_type = reference.active_type(data.type)
     if incident_type is None:
         errors.add("type", N_("Unknown event type: %(code)s."), code=data.type)
-    chain = active_unit_with_ancestors(session, data.org_unit)
+    chain = reference.active_unit_with_ancestors(data.org_unit)
     unit = chain[-1] if chain else None
     if unit is None:
         errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=data.org_unit)
@@ -168,9 +168,12 @@ def _cases_for(incident: Incident, incident_type: IncidentType) -> list[Case]:
                  subject_person=subject) for index, subject in enumerate(subjects, start=1)]
 
 
+_IDEMPOTENCY_KEY = select(IdempotencyKey.fingerprint, IdempotencyKey.incident_id).where(
+    IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.key == bindparam("key"))
+
+
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incident | None:
-    stored = session.scalar(select(IdempotencyKey).where(
-        IdempotencyKey.user_id == actor.user_id, IdempotencyKey.key == key))
+    stored = session.execute(_IDEMPOTENCY_KEY, {"user_id": actor.user_id, "key": key}).first()
     if stored is None:
         return None
     if stored.fingerprint != fingerprint:
@@ -214,18 +217,19 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
     """Write the incident, its persons and cases (routed, timelines opened, deadlines started) under a
     provisional number, and read who is to hear of the new cases. Then `finish`, and commit."""
     incident = Incident(
-        number=provisional_number(), incident_type=report.incident_type, org_unit=report.unit,
+        number=provisional_number(), incident_type=in_session(session, report.incident_type),
+        org_unit=in_session(session, report.unit),
         occurred_at=report.occurred_at, known_at=report.known_at, reported_at=now,
         location=data.location.strip(), description=data.description.strip(), reporter_id=reporter_id,
         anonymous=reporter_id is None, field_values=report.values, persons=report.persons,
     )
-    incident.cases = _cases_for(incident, report.incident_type)
+    incident.cases = _cases_for(incident, incident.incident_type)
     # Nothing is flushed before everything is in place; routing and the look-ups below only read.
     with session.no_autoflush:
         session.add(incident)
-        rules = active_deadline_rules(session)
+        rules = reference_data(session).deadline_rules
         informed = [open_case(session, case, reporter_id, tz, now, rules) for case in incident.cases]
-    session.flush()   # the cases' ids name them in the notices
+    insert_pending(session, keep=incident)   # the cases' ids name them in the notices
     return StoredReport(incident, report.administration, now.astimezone(tz).year,
                         NewCaseNotices.load(session, list(zip(incident.cases, informed))))
 
