@@ -26,12 +26,14 @@ class NewCaseNotices:
     audience: Audience
 
     @classmethod
-    def load(cls, session: Session, routed: list[tuple[Case, list[int]]]) -> "NewCaseNotices":
-        """`routed`: each new case with the ids routing informed of it (kia.routing.route_case)."""
+    def load(cls, session: Session, routed: list[tuple[Case, list[int]]], also: int | None = None
+             ) -> "NewCaseNotices":
+        """`routed`: each new case with the ids routing informed of it (kia.routing.route_case). The user `also`
+        (a filing's reporter) is read with the recipients (if active), and hears nothing for it."""
         recipients = {case.id: ([case.assignee_id] if case.assignee_id else []) + informed
                       for case, informed in routed}
-        return cls([case for case, _ in routed], recipients,
-                   Audience.load(session, {u for ids in recipients.values() for u in ids}))
+        users = {u for ids in recipients.values() for u in ids} | ({also} if also is not None else set())
+        return cls([case for case, _ in routed], recipients, Audience.load(session, users))
 
     def queue(self, session: Session, now: datetime) -> int:
         return insert_rows(session, [

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kia.access import Actor, may_file_on, record_visibility, subtree_ids
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
@@ -230,8 +231,10 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
         rules = reference_data(session).deadline_rules
         informed = [open_case(session, case, reporter_id, tz, now, rules) for case in incident.cases]
     insert_pending(session, keep=incident)   # the cases' ids name them in the notices
-    return StoredReport(incident, report.administration, now.astimezone(tz).year,
-                        NewCaseNotices.load(session, list(zip(incident.cases, informed))))
+    notices = NewCaseNotices.load(session, list(zip(incident.cases, informed)), also=reporter_id)
+    if reporter_id in notices.audience.users:   # read with the recipients: the answer names them with no query
+        set_committed_value(incident, "reporter", notices.audience.users[reporter_id])
+    return StoredReport(incident, report.administration, now.astimezone(tz).year, notices)
 
 
 def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneInfo,
