@@ -5,10 +5,11 @@ the last fifteen buckets are summed. So a window's end does not hand out a fresh
 fixed window would, letting twice the limit through around its boundary)."""
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -38,51 +39,62 @@ def _bucket(window: timedelta) -> timedelta:
     return timedelta(seconds=max(1, int(window.total_seconds()) // BUCKETS))
 
 
+# Built once: every public request and every sign-in runs them, and building them cost more than running them.
+_TABLE = RateLimitWindow.__table__
+_HITS = select(func.coalesce(func.sum(_TABLE.c.hits), 0)).where(
+    _TABLE.c.key == bindparam("key"), _TABLE.c.window_start.between(bindparam("first"), bindparam("current")))
+_OLDEST = select(func.min(_TABLE.c.window_start)).where(
+    _TABLE.c.key == bindparam("key"), _TABLE.c.window_start.between(bindparam("first"), bindparam("current")),
+    _TABLE.c.hits > 0)
+_PURGE = _TABLE.delete().where(_TABLE.c.window_start < bindparam("before"),
+                               _TABLE.c.key.startswith(bindparam("prefix"), escape="/"))
+
+
+@functools.cache
+def _count_hit(dialect: str):
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
+    return insert.values(key=bindparam("key"), window_start=bindparam("start"), hits=1).on_conflict_do_update(
+        index_elements=[_TABLE.c.key, _TABLE.c.window_start], set_={"hits": _TABLE.c.hits + 1})
+
+
+def _span(window: timedelta, now: datetime) -> dict[str, datetime]:
+    """The first and the current of the fifteen buckets that make up the window ending now."""
+    bucket = _bucket(window)
+    current = window_start(now, bucket)
+    return {"first": current - bucket * (BUCKETS - 1), "current": current}
+
+
 def hits_so_far(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
     """Hits for `key` in the last window (its last fifteen buckets, this one included), without counting
     one: to refuse before doing work."""
-    bucket = _bucket(window)
-    current = window_start(now or utcnow(), bucket)
-    return session.scalar(select(func.coalesce(func.sum(RateLimitWindow.hits), 0)).where(
-        RateLimitWindow.key == key, RateLimitWindow.window_start.between(current - bucket * (BUCKETS - 1), current)))
+    return session.scalar(_HITS, {"key": key, **_span(window, now or utcnow())})
 
 
 def seconds_until_fewer(session: Session, key: str, window: timedelta, now: datetime | None = None) -> int:
     """For a refusal's Retry-After: seconds until the oldest hits still counted for `key` stop counting."""
     now = now or utcnow()
-    bucket = _bucket(window)
-    current = window_start(now, bucket)
-    oldest = session.scalar(select(func.min(RateLimitWindow.window_start)).where(
-        RateLimitWindow.key == key, RateLimitWindow.window_start.between(current - bucket * (BUCKETS - 1), current),
-        RateLimitWindow.hits > 0))
-    leaves = (oldest or current) + bucket * BUCKETS
+    span = _span(window, now)
+    oldest = session.scalar(_OLDEST, {"key": key, **span})
+    leaves = (oldest or span["current"]) + _bucket(window) * BUCKETS
     return max(1, math.ceil((leaves - now).total_seconds()))
 
 
 def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime | None = None) -> bool:
-    """Count one hit for `key`; False when the window's limit is exceeded. Commits its own update,
-    so a refused request still counts."""
+    """Count one hit for `key`; False when the window's limit is exceeded. Commits its own update (and whatever
+    the session holds, such as a purge), so a refused request still counts."""
     now = now or utcnow()
-    start = window_start(now, _bucket(window))
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = RateLimitWindow.__table__
-    statement = (
-        dialect.insert(table).values(key=key, window_start=start, hits=1)
-        .on_conflict_do_update(index_elements=[table.c.key, table.c.window_start],
-                               set_={"hits": table.c.hits + 1})
-    )
-    session.execute(statement)
+    session.execute(_count_hit(session.get_bind().dialect.name),
+                    {"key": key, "start": window_start(now, _bucket(window))})
     hits = hits_so_far(session, key, window, now)
     session.commit()
     return hits <= limit
 
 
-def purge_before(session: Session, before: datetime, key_prefix: str = "") -> int:
-    """Housekeeping: drop windows that started before `before` (of keys starting with `key_prefix`)."""
-    table = RateLimitWindow.__table__
-    condition = table.c.window_start < before
-    if key_prefix:
-        condition &= table.c.key.startswith(key_prefix, autoescape=True)
-    result = session.execute(table.delete().where(condition))
-    session.commit()
+def purge_before(session: Session, before: datetime, key_prefix: str = "", commit: bool = True) -> int:
+    """Housekeeping: drop windows that started before `before` (of keys starting with `key_prefix`); without
+    `commit`, in the caller's transaction (a request's purge goes with its hit)."""
+    prefix = key_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")   # the prefix as written
+    result = session.execute(_PURGE, {"before": before, "prefix": prefix})
+    if commit:
+        session.commit()
     return result.rowcount

@@ -80,5 +80,5 @@ class ClientGuard:
     def request(self) -> None:
         """Every public request: forget windows that are over, then count this one."""
         longest = max(self.requests.window, self.reports.window, self.followup_failures.window)
-        ratelimit.purge_before(self.session, self.now - longest, key_prefix=KEY_PREFIX)
+        ratelimit.purge_before(self.session, self.now - longest, key_prefix=KEY_PREFIX, commit=False)
         self.count(self.requests)
