@@ -10,14 +10,14 @@ import logging
 from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kia import i18n
 from kia.config import Settings
 from kia.db import make_engine, make_session_factory
 from kia.http import KiaState, close_db_session, current_actor, db_session, state
-from kia.orgs.models import User
+from kia.orgs.models import Membership, User
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,9 @@ def select_language() -> str:
 
 
 def _load_user(user_id: str) -> User | None:
-    user = db_session().get(User, int(user_id)) if user_id.isdigit() else None
+    # With its roles and their units in the same round trip: nearly every page asks what the user may do.
+    user = db_session().get(User, int(user_id), options=[
+        joinedload(User.memberships).joinedload(Membership.org_unit)]) if user_id.isdigit() else None
     return user if user is not None and user.active else None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -26,8 +26,11 @@ UPLOAD_ENDPOINTS: dict[str, Callable[[], int]] = {}
 
 
 def signed_in_actor() -> Actor:
-    """The signed-in user as the access rules see them (every page's views ask the services as this actor)."""
-    return Actor.for_user(current_user)
+    """The signed-in user as the access rules see them (every page's views ask the services as this actor), made
+    once a request."""
+    if g.get("signed_in_actor") is None:
+        g.signed_in_actor = Actor.for_user(current_user)
+    return g.signed_in_actor
 
 
 def csrf_token() -> str:

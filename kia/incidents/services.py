@@ -74,12 +74,13 @@ def active_type(session: Session, code: str) -> IncidentType | None:
 
 
 def filing_units(session: Session, actor: Actor) -> list[OrgUnit]:
-    """The active units `actor` may file on: those under any unit where they hold a role, in tree order."""
-    paths = sorted({g.unit_path for g in actor.grants})
+    """The active units `actor` may file on: those under any unit where they hold a role, in tree order (as this
+    process keeps the tree: read them, give a new row `in_session(session, …)` of one)."""
+    paths = tuple({g.unit_path for g in actor.grants})
     if not paths:
         return []
-    return list(session.scalars(select(OrgUnit).where(OrgUnit.active.is_(True), OrgUnit.id.in_(subtree_ids(paths)))
-                                .order_by(OrgUnit.path)))
+    return sorted((u for u in reference_data(session).units.values() if u.active and u.path.startswith(paths)),
+                  key=lambda u: u.path)
 
 
 @dataclass
