@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install browser bench-ingest bench-sweep bench-tertial bench-inbox bench-pages clean messages
+.PHONY: run test test-pg install browser bench-ingest bench-profile bench-sweep bench-tertial bench-inbox bench-pages clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test-pg: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+## Python calls and SQL statements per filing (API, anonymous, web form) against the baseline, and their profiles.
+bench-profile: $(STAMP)
+	$(BIN)/python bench/profile_filing.py
 
 bench-sweep: $(STAMP)
 	$(BIN)/python bench/sweep.py
