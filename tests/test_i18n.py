@@ -52,7 +52,8 @@ def test_no_message_of_the_python_source_hides_from_extraction(tmp_path, monkeyp
         for path in sorted((REPO_ROOT / package).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
                 if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GETTEXT_NAMES
-                        and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                        and node.args and isinstance(node.args[0], ast.Constant)
+                        and isinstance(node.args[0].value, str)):
                     called.add((node.args[0].value, f"{path.relative_to(REPO_ROOT)}:{node.lineno}"))
     wanted = {msgid[0] if isinstance(msgid, tuple) else msgid for msgid in extracted(tmp_path)}  # plurals: singular
     hidden = sorted(f"{where}: {msgid!r}" for msgid, where in called if msgid not in wanted)
