@@ -181,6 +181,8 @@ def attachment_response(attachment: Attachment, path: Path):
     """The file as a download (the web UI's too): never rendered in the browser, never cached."""
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.filename, conditional=False, etag=False, max_age=0)
+    # The stored type as it is (text/plain; charset=utf-8): send_file would add a charset to it once more.
+    response.headers["Content-Type"] = attachment.content_type
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

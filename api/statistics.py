@@ -95,8 +95,9 @@ def tertial():
     if output == "json":
         return report_dict(report)
     filename = f"tertial-{report.period.tertial.year}-T{report.period.tertial.number}-{report.org_unit.code}"
-    body, mimetype = (to_csv(report), "text/csv; charset=utf-8") if output == "csv" else (to_xlsx(report), XLSX)
-    return Response(body, mimetype=mimetype,
+    # content_type, not mimetype: Werkzeug appends "; charset=utf-8" to a text/* mimetype, a second time here.
+    body, content_type = (to_csv(report), "text/csv; charset=utf-8") if output == "csv" else (to_xlsx(report), XLSX)
+    return Response(body, content_type=content_type,
                     headers={"Content-Disposition": f'attachment; filename="{filename}.{output}"'})
 
 

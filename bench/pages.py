@@ -1,9 +1,10 @@
-"""Benchmark: the inbox and case pages over 200,000 cases on PostgreSQL, as server time – the Flask app
-of create_app() driven in-process by its test client (routing, sign-in, access rules, queries, template
+"""Benchmark: the inbox, case and lägesbild pages over 200,000 cases on PostgreSQL, as server time – the Flask
+app of create_app() driven in-process by its test client (routing, sign-in, access rules, queries, template
 rendering; no network, no browser). Signed in as the safety officer of an administration (~50 units) and
 as the handler of one school: GET /inbox (default filters), /inbox?overdue=1, /inbox with a unit
 filter, and /cases/<id> for a different case in scope each time, a sensitive one (serious, or a
-kränkning case) every few requests, whose read is written to the access log. Interleaved in the same
+kränkning case) every few requests, whose read is written to the access log; and GET /lagesbild (their own
+unit, this tertial) as each of them and as an analyst of the whole city. Interleaved in the same
 rounds: GET /login (anonymous) and GET / (signed in) as a baseline for the machine's speed right now.
 Exits non-zero when any page kind's p95 reaches 150 ms.
 
@@ -35,6 +36,7 @@ from kia.db import make_engine, make_session_factory  # noqa: E402
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kia_bench_pages"
 TARGET_P95_MS = 150.0
 OFFICER_ID = 1           # bench/inbox.py: the officer is user 1; each school's handler has the school's id
+ANALYST_EMAIL = "analytiker@bench.kia"   # added here: the analyst of the whole city (its root unit)
 OPENED_PER_ACTOR = 400   # cases per actor given milestones, actions, comments … and opened by the bench
 SENSITIVE_EVERY = 5      # every 5th case request opens a sensitive case (its read is access-logged)
 
@@ -48,6 +50,11 @@ def build(url: str, cases: int, seed: int) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        cursor.execute("SELECT max(id) + 1, (SELECT id FROM org_units WHERE parent_id IS NULL) FROM users")
+        analyst_id, city_id = cursor.fetchone()
+        copy(cursor, "users", ["id", "email", "name"], [(analyst_id, ANALYST_EMAIL, "Analytiker")])
+        copy(cursor, "memberships", ["id", "user_id", "org_unit_id", "role"],
+             [(analyst_id, analyst_id, city_id, "analyst")])
         # Every incident has one or two persons, every case a short timeline: the tables the page reads
         # by case/incident are as large as the cases.
         cursor.execute("SELECT id, reported_at FROM incidents ORDER BY id")
@@ -107,8 +114,8 @@ def build(url: str, cases: int, seed: int) -> None:
         copy(cursor, "obligations", ["id", "case_id", "rule_id", "action_id", "starts_at", "due_at", "status",
                                      "met_at", "next_step", "next_step_at", "created_at", "updated_at"], obligations)
         copy(cursor, "case_watchers", ["id", "case_id", "user_id", "reason", "created_at"], watchers)
-        for table in ("incident_persons", "case_timeline", "case_milestones", "case_actions", "case_comments",
-                      "obligations", "case_watchers"):
+        for table in ("users", "memberships", "incident_persons", "case_timeline", "case_milestones", "case_actions",
+                      "case_comments", "obligations", "case_watchers"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                            f"(SELECT coalesce(max(id), 1) FROM {table}))")
         raw.commit()
@@ -182,13 +189,15 @@ def measure(url: str, runs: int, warmup: int, seed: int) -> tuple[dict[str, list
         department = cursor.fetchone()[0]
         cursor.execute("SELECT code FROM org_units WHERE id = %s", (handler,))
         school = cursor.fetchone()[0]
+        cursor.execute("SELECT id FROM users WHERE email = %s", (ANALYST_EMAIL,))
+        analyst = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM access_log")
         logged_before = cursor.fetchone()[0]
         raw.commit()
     finally:
         raw.close()
     clients = {"officer": signed_in(app, OFFICER_ID), "handler": signed_in(app, handler),
-               "anonymous": app.test_client()}
+               "analyst": signed_in(app, analyst), "anonymous": app.test_client()}
     headers = {"Accept-Language": "sv"}
     rng = random.Random(seed + 3)
     # Each request opens a case not opened before in the timed rounds; every SENSITIVE_EVERY-th a sensitive one.
@@ -222,6 +231,10 @@ def measure(url: str, runs: int, warmup: int, seed: int) -> tuple[dict[str, list
         "handler: /inbox?overdue=1": ("handler", lambda: "/inbox?overdue=1"),
         f"handler: /inbox?org_unit={school}": ("handler", lambda: f"/inbox?org_unit={school}"),
         "handler: /cases/<id>": ("handler", lambda: next_case("handler")),
+        # Each one's own unit, this tertial: the school, the administration (~50 units), the city (600).
+        "handler: /lagesbild": ("handler", lambda: "/lagesbild"),
+        "officer: /lagesbild": ("officer", lambda: "/lagesbild"),
+        "analyst: /lagesbild": ("analyst", lambda: "/lagesbild"),
     }
     timings: dict[str, list[float]] = {name: [] for name in kinds}
     names = list(kinds)

@@ -2,6 +2,7 @@
 checkout all boot."""
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import threading
@@ -14,18 +15,50 @@ from kia.i18n import TRANSLATIONS, ensure_compiled
 from tests.conftest import REPO_ROOT
 
 
-def test_every_message_of_the_source_has_a_swedish_translation(tmp_path, monkeypatch):
-    # Extracted as `make messages` does, so a string added without `make messages` and a translation fails here.
-    monkeypatch.chdir(REPO_ROOT)
+GETTEXT_NAMES = {"_", "gettext", "lazy_gettext", "N_", "ngettext"}
+SOURCE_PACKAGES = ("kia", "api", "web", "notifications")
+
+
+def extracted(tmp_path) -> set:
+    """The msgids `make messages` extracts (run from the repository's root)."""
     template = tmp_path / "messages.pot"
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", "babel.cfg", "-k", "N_", "-k", "lazy_gettext",
                                 "-o", str(template), "--no-location", "."])
     with template.open("rb") as handle:
-        wanted = {m.id for m in read_po(handle) if m.id}
+        return {m.id for m in read_po(handle) if m.id}
+
+
+def swedish_catalogue() -> dict:
     with (TRANSLATIONS / "sv" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        swedish = {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
-    missing = sorted(str(msgid) for msgid in wanted if not swedish.get(msgid))
+        return {m.id: m.string for m in read_po(handle) if m.id and not m.fuzzy}
+
+
+def test_every_message_of_the_source_has_a_swedish_translation(tmp_path, monkeypatch):
+    # Extracted as `make messages` does, so a string added without `make messages` and a translation fails here.
+    monkeypatch.chdir(REPO_ROOT)
+    swedish = swedish_catalogue()
+    missing = sorted(str(msgid) for msgid in extracted(tmp_path) if not swedish.get(msgid))
     assert not missing, f"{len(missing)} messages without Swedish (make messages, then translate):\n" + "\n".join(missing)
+
+
+def test_no_message_of_the_python_source_hides_from_extraction(tmp_path, monkeypatch):
+    """Every _("…") the Python source holds is one pybabel extracts. Its extractor reads tokens, and a call
+    inside an f-string's braces is no token of its own: "The same figures are in the table below." in the
+    lägesbild chart's f-string never reached the catalogue, and the Swedish page said it in English. The
+    syntax tree sees every call, in f-strings too."""
+    monkeypatch.chdir(REPO_ROOT)
+    called = set()
+    for package in SOURCE_PACKAGES:
+        for path in sorted((REPO_ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in GETTEXT_NAMES
+                        and node.args and isinstance(node.args[0], ast.Constant)
+                        and isinstance(node.args[0].value, str)):
+                    called.add((node.args[0].value, f"{path.relative_to(REPO_ROOT)}:{node.lineno}"))
+    wanted = {msgid[0] if isinstance(msgid, tuple) else msgid for msgid in extracted(tmp_path)}  # plurals: singular
+    hidden = sorted(f"{where}: {msgid!r}" for msgid, where in called if msgid not in wanted)
+    assert called
+    assert not hidden, "messages pybabel does not extract (call _() outside the f-string):\n" + "\n".join(hidden)
 
 
 def test_workers_compiling_a_fresh_checkouts_catalogue_together_all_succeed(tmp_path):

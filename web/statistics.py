@@ -93,10 +93,12 @@ def trend_chart(picture: SituationPicture, width: int = 640, height: int = 260) 
     def y(value: int) -> float:
         return top + (height - top - bottom) * (1 - value / peak)
 
+    # Translated outside the f-strings: pybabel's extraction does not look inside one, so a message there
+    # never reached the catalogue and the Swedish page read it in English.
+    title, description = _("Events by type, last six tertials"), _("The same figures are in the table below.")
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
              f'aria-labelledby="trend-title trend-desc" font-size="12" width="100%">',
-             f'<title id="trend-title">{escape(_("Events by type, last six tertials"))}</title>',
-             f'<desc id="trend-desc">{escape(_("The same figures are in the table below."))}</desc>']
+             f'<title id="trend-title">{escape(title)}</title>', f'<desc id="trend-desc">{escape(description)}</desc>']
     for tick in sorted({0, peak // 2, peak}):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#ccc"/>'
                      f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')

@@ -38,8 +38,9 @@ def situation_pdf(picture: SituationPicture, gettext: Callable[[str], str],
     styles = getSampleStyleSheet()
     t = picture.tertial
     trend = picture.trend
+    heading = _("Situation picture")   # not inside an f-string, where pybabel's extraction does not look
     story = [
-        Paragraph(f"{_('Situation picture')}: {picture.org_unit.name}, {t.label()}", styles["Title"]),
+        Paragraph(f"{heading}: {picture.org_unit.name}, {t.label()}", styles["Title"]),
         Paragraph(_("Counts from 1 to %(n)s are hidden (..), as are those that would reveal them.")
                   % {"n": picture.threshold - 1}, styles["Normal"]),
         Spacer(1, 4 * mm),
@@ -62,7 +63,7 @@ def situation_pdf(picture: SituationPicture, gettext: Callable[[str], str],
               + [[_("All"), "", _n(picture.by_gender.total.count)]], style=TABLE_STYLE),
     ]
     buffer = io.BytesIO()
-    SimpleDocTemplate(buffer, pagesize=A4, title=f"{_('Situation picture')} {picture.org_unit.code} {t.label()}",
+    SimpleDocTemplate(buffer, pagesize=A4, title=f"{heading} {picture.org_unit.code} {t.label()}",
                       leftMargin=18 * mm, rightMargin=18 * mm).build(story)
     return buffer.getvalue()
 

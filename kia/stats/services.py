@@ -94,8 +94,14 @@ def suppressed_table(cells: dict[tuple, int], dimensions: int, threshold: int) -
 def tertial_statistics(session: Session, actor: Actor, query: StatisticsQuery, tz: ZoneInfo,
                        threshold: int, now: datetime | None = None) -> Report:
     actor.require_scope("statistics:read")
+    return statistics_of(session, readable_unit(session, actor, query.org_unit), query, tz, threshold, now)
+
+
+def statistics_of(session: Session, root: OrgUnit, query: StatisticsQuery, tz: ZoneInfo, threshold: int,
+                  now: datetime | None = None) -> Report:
+    """tertial_statistics of a unit that readable_unit has already let the actor read (query.org_unit is
+    not looked up again): for a page of several tables of one unit."""
     measure = measure_for(query.group_by)
-    root = readable_unit(session, actor, query.org_unit)
     tertial = Tertial(query.year, query.tertial)
     period = Period.of(tertial, query.scope, tz)
     comparisons = {name: period.shifted(_compared(tertial, name), tz) for name in query.compare}

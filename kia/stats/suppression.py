@@ -11,6 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Hashable, Iterable, Mapping, Sequence
 
+# Imported with the module, so at a server's start-up: imported on first use, numpy and scipy made the first
+# table of a worker with a hidden count at 1 (a school's lägesbild, say) wait 0.4 s or more for them.
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_array
+
 CellId = Hashable
 # A Mersenne prime: exact rank over the rationals for our 0/±1 systems, with small-int arithmetic.
 _PRIME = (1 << 61) - 1
@@ -148,10 +154,6 @@ def _pinned(values, equations: Sequence[Equation], hidden: set[CellId]) -> list[
 
 def _stuck_at_one(rows: list[dict], cells: list[CellId], at_one: list[CellId]) -> list[CellId]:
     """The hidden counts at 1 that no direction d (A·d = 0, d >= 0 on counts at 1) can raise."""
-    import numpy as np
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_array
-
     column = {cell: i for i, cell in enumerate(cells)}
     entries = [(r, column[cell], c) for r, row in enumerate(rows) for cell, c in row.items() if c]
     a_eq = coo_array(([e[2] for e in entries], ([e[0] for e in entries], [e[1] for e in entries])),

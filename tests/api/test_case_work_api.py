@@ -183,6 +183,14 @@ def test_upload_list_and_download(rektor, case_id, settings):
     assert "no-store" in download.headers["Cache-Control"]
 
 
+def test_a_text_file_downloads_with_its_stored_type_once(rektor, case_id):
+    attachment = upload(rektor, case_id, "Klass 8B åäö\n".encode(), name="anteckning.txt",
+                        content_type="text/plain").get_json()
+    assert attachment["content_type"] == "text/plain; charset=utf-8"
+    download = rektor.get(attachment["download"])
+    assert download.status_code == 200 and download.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
 def test_a_program_renamed_pdf_is_refused_with_a_message(rektor, case_id):
     response = upload(rektor, case_id, EXE, name="intyg.pdf")
     assert response.status_code == 422 and response.mimetype == PROBLEM

@@ -74,7 +74,7 @@ def test_csv_and_xlsx_hold_the_same_numbers_as_json(api, tree, t2_2026):
     expected[("total", "", "")] = body["total"]["count"]
 
     response = client.get(f"{URL}?{QUERY}&format=csv")
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.data.startswith("\ufeff".encode())
     table = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     from_csv = {(r["level"], r["type"], r["unit"]): None if r["count"] == ".." else int(r["count"]) for r in table}
@@ -83,6 +83,7 @@ def test_csv_and_xlsx_hold_the_same_numbers_as_json(api, tree, t2_2026):
 
     response = client.get(f"{URL}?{QUERY}&format=xlsx")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     header, *lines = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert header[:6] == ["level", "type", "type_name", "unit", "unit_name", "count"]

@@ -214,6 +214,11 @@ def test_attachment_upload_and_download_through_the_case(client, people, filing)
     link = re.search(r'href="(/cases/\d+/attachments/\d+)">protokoll.pdf', page(client, f"/cases/{case.id}")).group(1)
     download = client.get(link)
     assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
+    assert download.headers["Content-Type"] == "application/pdf"
+    post(client, f"/cases/{case.id}/attachments", {"file": (__import__("io").BytesIO(b"Klass 8B\n"), "notes.txt")},
+         content_type="multipart/form-data")
+    text_link = re.search(r'href="(/cases/\d+/attachments/\d+)">notes.txt', page(client, f"/cases/{case.id}")).group(1)
+    assert client.get(text_link).headers["Content-Type"] == "text/plain; charset=utf-8"   # one charset
     sign_in(client, people.other_handler)
     assert client.get(link).status_code == 404
 

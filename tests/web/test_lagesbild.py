@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
-
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
+
+from kia.orgs.services import create_org_unit
 
 from tests.stats.conftest import incidents  # noqa: F401 – fixture
 
@@ -53,6 +55,61 @@ def test_page_shows_trend_chart_and_tables(client, make, tree, figures):
     gender = table(html, "Affected persons by gender and category, T2 2026")
     assert '<th scope="row">Female</th><td>Staff</td><td>18</td>' in gender
     assert '<th scope="row">Male</th><td>Staff</td><td>12</td>' in gender
+
+
+def main(html: str) -> str:
+    return html.split('<main id="main"')[1].split("</main>")[0]
+
+
+def test_the_rektors_page_shows_the_schools_figures_as_the_analysts_does(client, make, tree, figures):
+    school = "/lagesbild?org_unit=S1&year=2026&tertial=2"
+    sign_in(client, make.user(("handler", "S1")))
+    rektors = client.get("/lagesbild?year=2026&tertial=2", headers={"Accept-Language": "en"})  # S1: their own
+    assert rektors.status_code == 200
+    html = rektors.get_data(as_text=True)
+    threats = table(html, "Events by type and tertial").split("</tr>")[1]
+    hidden = '<abbr title="Hidden: too few to show without identifying anyone">..</abbr>'
+    # S1 alone: 7 threats in T3 2025; in T1 2026 2 fires hide the 8 threats; 12 in T2 2026.
+    assert threats.split("</th>")[1].replace("</td>", "").split("<td>")[1:] == ["0", "0", "0", "7", hidden, "12"]
+    gender = table(html, "Affected persons by gender and category, T2 2026")
+    assert '<th scope="row">Female</th><td>Staff</td><td>12</td>' in gender
+    assert '<th scope="row">Male</th><td>Staff</td><td>12</td>' in gender
+    sign_in(client, make.user(("analyst", "STHLM")))
+    analysts = client.get(school, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert main(analysts) == main(html)
+
+
+def count_statements(connection, request) -> list[str]:
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", listener)
+    request.addfinalizer(lambda: event.remove(connection, "before_cursor_execute", listener))
+    return statements
+
+
+def test_the_rektors_page_takes_as_many_statements_whatever_the_school_holds(
+        client, db, make, tree, incidents, connection, request):
+    """No query per unit, type, tertial's case or person: more of them cost no more statements."""
+    sign_in(client, make.user(("handler", "GRU")))   # a rektor over two schools
+    page = "/lagesbild?org_unit=GRU&year=2026&tertial=2"
+    client.get(page)
+    statements = count_statements(connection, request)
+    assert client.get(page).status_code == 200
+    few = len(statements)
+    assert few <= 25, statements
+    for code in ("S3", "S4"):
+        tree.units[code] = create_org_unit(db, code, f"Skola {code}", "unit", tree["GRU"])
+    for unit in ("S1", "S2", "S3", "S4"):
+        for month in (1, 3, 5, 7, 10, 12):
+            for kind in ("threat_violence", "fire", "accident"):
+                incidents.add(unit, datetime(2025 + month % 2, month, 4, 10), type=kind, n=3,
+                              persons=(("staff", "female"), ("pupil", "male")), states=("received", "closed"))
+    statements.clear()
+    assert client.get(page).status_code == 200
+    assert len(statements) == few, statements
 
 
 def test_pdf_is_a_pdf(client, make, tree, figures):
