@@ -4,13 +4,16 @@ version row a new random token in the same transaction (so a rolled-back change 
 token is never reused); a filing reads the token, one small query, and reloads only when it moved.
 
 The objects kept are detached and shared between threads: they are read, never changed and never added to a
-session. Where a new row needs one as its relationship, `in_session` gives the session's own copy (no query)."""
+session. Where a new row needs one as its relationship, `in_session` gives the session's own copy (no query).
+
+What SQLAlchemy does not execute (SQL typed into psql, a migration's op.execute of a text) is not seen: such a
+change sets a new token itself (UPDATE reference_version SET token = md5(random()::text)), or the servers restart."""
 from __future__ import annotations
 
 import threading
 import uuid
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import String, event, select, update
@@ -72,7 +75,7 @@ class ReferenceData:
     unit_ids: dict[str, int]                # code → id
     deadline_rules: list[DeadlineRule]      # the active ones
     routing_rules: list[RoutingRule]        # the active ones
-    webhooks: list[WebhookSubscription] = field(default_factory=list)   # the active ones
+    webhooks: list[WebhookSubscription]     # the active ones
 
     def active_type(self, code: str) -> IncidentType | None:
         incident_type = self.types.get(code)
