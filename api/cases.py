@@ -93,14 +93,14 @@ def index_cases():
     return CasePageOut().dump({"items": [present_case(c, now) for c in items], "next_cursor": next_cursor})
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @requires("cases:read")
 def show_case(case_id: int):
     actor = current_actor()
     return CaseDetailOut().dump(present_case_view(read_case(db_session(), actor, case_id), actor, utcnow()))
 
 
-@bp.patch("/cases/<int:case_id>")
+@bp.patch("/cases/<id:case_id>")
 @requires("cases:write")
 def patch_case(case_id: int):
     data = CasePatchIn().load(json_body())
@@ -108,7 +108,7 @@ def patch_case(case_id: int):
     return CaseOut().dump(present_case(case, utcnow()))
 
 
-@bp.post("/cases/<int:case_id>/transitions")
+@bp.post("/cases/<id:case_id>/transitions")
 @requires("cases:write")
 def create_transition(case_id: int):
     data = TransitionIn().load(json_body())
@@ -116,7 +116,7 @@ def create_transition(case_id: int):
     return CaseOut().dump(present_case(case, utcnow()))
 
 
-@bp.post("/cases/<int:case_id>/milestones")
+@bp.post("/cases/<id:case_id>/milestones")
 @requires("cases:write")
 def create_milestone(case_id: int):
     data = MilestoneIn().load(json_body())
@@ -125,7 +125,7 @@ def create_milestone(case_id: int):
                                 "recorded_by": _user(milestone.recorded_by), "recorded_at": milestone.recorded_at}), 201
 
 
-@bp.put("/cases/<int:case_id>/serious-check")
+@bp.put("/cases/<id:case_id>/serious-check")
 @requires("cases:write")
 def put_serious_check(case_id: int):
     data = SeriousCheckIn().load(json_body())
@@ -134,7 +134,7 @@ def put_serious_check(case_id: int):
     return SeriousCheckOut().dump({"serious": case.serious, "answers": case.serious_checklist})
 
 
-@bp.get("/cases/<int:case_id>/timeline")
+@bp.get("/cases/<id:case_id>/timeline")
 @requires("cases:read")
 def show_timeline(case_id: int):
     actor = current_actor()

@@ -125,7 +125,7 @@ class DeadlineRuleOut(Schema):
     changed_by = fields.Nested(UserRefOut, allow_none=True)
 
 
-@bp.get("/cases/<int:case_id>/obligations")
+@bp.get("/cases/<id:case_id>/obligations")
 @requires("cases:read")
 def show_obligations(case_id: int):
     case = visible_case(db_session(), current_actor(), case_id)
@@ -155,7 +155,7 @@ def create_rule():
     return DeadlineRuleOut().dump(add_deadline_rule(db_session(), current_actor(), spec)), 201
 
 
-@bp.patch("/deadline-rules/<int:rule_id>")
+@bp.patch("/deadline-rules/<id:rule_id>")
 @requires("admin")
 def patch_rule(rule_id: int):
     changes = DeadlineRulePatchIn().load(json_body())

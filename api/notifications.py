@@ -55,7 +55,7 @@ def index_notifications():
                                        "next_cursor": page.next_cursor, "unread_count": page.unread_count})
 
 
-@bp.post("/notifications/<int:notification_id>/read")
+@bp.post("/notifications/<id:notification_id>/read")
 @requires()
 def read_notification(notification_id: int):
     row = inbox.mark_read(db_session(), current_actor(), notification_id, utcnow())
@@ -83,7 +83,7 @@ def index_failed():
     return DeliveryPageOut().dump({"items": [present_delivery(r) for r in rows], "next_cursor": next_cursor})
 
 
-@bp.post("/admin/notifications/<int:notification_id>/resend")
+@bp.post("/admin/notifications/<id:notification_id>/resend")
 @requires("admin")
 def resend_notification(notification_id: int):
     row = admin.resend(db_session(), current_actor(), notification_id, utcnow())
@@ -104,7 +104,7 @@ def create_webhook():
     return WebhookCreatedOut().dump(present_webhook(subscription, secret)), 201
 
 
-@bp.delete("/admin/webhooks/<int:webhook_id>")
+@bp.delete("/admin/webhooks/<id:webhook_id>")
 @requires("admin")
 def delete_webhook(webhook_id: int):
     admin.delete_webhook(db_session(), current_actor(), webhook_id)

@@ -72,7 +72,7 @@ def create_routing_rule():
     return RoutingRuleOut().dump(add_routing_rule(db_session(), current_actor(), spec)), 201
 
 
-@bp.patch("/routing-rules/<int:rule_id>")
+@bp.patch("/routing-rules/<id:rule_id>")
 @requires("admin")
 def patch_routing_rule(rule_id: int):
     changes = RoutingRulePatchIn().load(json_body())

@@ -52,6 +52,12 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType, list[Any]: JSONType}
 
 
+# Every id is an INTEGER column (SQLAlchemy's type for Mapped[int]): 32 bits on PostgreSQL. No row has an id outside
+# 1..MAX_ID, on SQLite either, and a larger number must not reach a query: PostgreSQL refuses it for an INTEGER column,
+# SQLite cannot bind one past 64 bits (an OverflowError, a 500, where the answer is "no such row").
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

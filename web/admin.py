@@ -115,7 +115,7 @@ def admin_rules():
     return rules_page()
 
 
-@web_blueprint.route("/admin/rules/<int:rule_id>", methods=["GET", "POST"])
+@web_blueprint.route("/admin/rules/<id:rule_id>", methods=["GET", "POST"])
 @admin_page()
 def admin_routing_rule(rule_id: int):
     try:
@@ -137,7 +137,7 @@ def _routing_rule_page(rule, status: int = 200, errors=None, message: str | None
                            message=message, **_routing_choices()), status
 
 
-@web_blueprint.post("/admin/rules/<int:rule_id>/active")
+@web_blueprint.post("/admin/rules/<id:rule_id>/active")
 @admin_page()
 def admin_routing_rule_active(rule_id: int):
     active = request.form.get("active") == "true"
@@ -159,7 +159,7 @@ def admin_notifications():
     return render_template("web/admin/notifications.html", rows=rows, next_cursor=next_cursor)
 
 
-@web_blueprint.post("/admin/notifications/<int:notification_id>/resend")
+@web_blueprint.post("/admin/notifications/<id:notification_id>/resend")
 @admin_page(may=may_administer_notifications)
 def admin_resend(notification_id: int):
     try:

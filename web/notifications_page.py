@@ -31,7 +31,7 @@ def notifications():
                            next_cursor=page.next_cursor, unread=page.unread_count, paged=bool(cursor))
 
 
-@web_blueprint.post("/notifications/<int:notification_id>/read")
+@web_blueprint.post("/notifications/<id:notification_id>/read")
 @login_required
 def notification_read(notification_id: int):
     try:

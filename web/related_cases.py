@@ -38,13 +38,13 @@ def _page(case_id: int, code: str | None, status: int = 200, errors: dict | None
                            personal=may_see_personal_data(actor, case.incident)), status
 
 
-@web_blueprint.get("/cases/<int:case_id>/related-cases/new")
+@web_blueprint.get("/cases/<id:case_id>/related-cases/new")
 @login_required
 def case_related_new(case_id: int):
     return _page(case_id, request.args.get("type"))
 
 
-@web_blueprint.post("/cases/<int:case_id>/related-cases")
+@web_blueprint.post("/cases/<id:case_id>/related-cases")
 @login_required
 def case_add_related(case_id: int):
     session, code = db_session(), request.form.get("type", "")
