@@ -12,7 +12,7 @@ from api.case_schemas import (
     TimelineEntryOut, TimelineOut, TransitionIn, WatcherOut,
 )
 from api.incidents import present_incident
-from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
+from api.openapi import json_body as body_of, json_response, params, path_id, problems, query_id, ref
 from api.problems import json_body, load_query
 from kia.access import Actor, may_see_personal_data
 from kia.http import current_actor, db_session, state
@@ -206,7 +206,7 @@ def openapi_paths(spec) -> None:
         "parameters": [CASE_ID], "responses": {"200": json_response(ref("TimelineOut")), **problems(401, 403, 404)}}})
     spec.path("/access-log", operations={"get": {
         "summary": "Reads of sensitive cases in your subtree, newest first (admin)", "tags": tags,
-        "parameters": params(("case", "query", "a case id", False), ("user", "query", "a user id", False),
-                             ("cursor", "query", "next_cursor of the previous page", False),
-                             ("limit", "query", "1–500, default 100", False)),
+        "parameters": [query_id("case", "a case id"), query_id("user", "a user id"),
+                       query_id("cursor", "next_cursor of the previous page"),
+                       *params(("limit", "query", "1–500, default 100", False))],
         "responses": {"200": json_response(ref("AccessLogPageOut")), **problems(400, 401, 403)}}})

@@ -10,7 +10,7 @@ from api.notification_schemas import (
     DeliveryOut, DeliveryPageOut, FailedQuery, InboxQuery, NotificationOut, NotificationPageOut, PreferencesIn,
     PreferencesOut, WebhookCreatedOut, WebhookIn, WebhookOut,
 )
-from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
+from api.openapi import json_body as body_of, json_response, params, path_id, problems, query_id, ref
 from api.problems import json_body, load_query
 from kia.http import current_actor, db_session, state
 from kia.db import utcnow
@@ -121,9 +121,9 @@ def openapi_paths(spec) -> None:
     tags = ["notifications"]
     spec.path("/notifications", operations={"get": {
         "summary": "Your in-app notifications, newest first, with your unread count", "tags": tags,
-        "parameters": params(("unread", "query", "true: only unread ones", False),
-                             ("cursor", "query", "next_cursor of the previous page", False),
-                             ("limit", "query", "1–200, default 50", False)),
+        "parameters": [*params(("unread", "query", "true: only unread ones", False)),
+                       query_id("cursor", "next_cursor of the previous page"),
+                       *params(("limit", "query", "1–200, default 50", False))],
         "responses": {"200": json_response(ref("NotificationPageOut")), **problems(400, 401)}}})
     spec.path("/notifications/{notification_id}/read", operations={"post": {
         "summary": "Mark one of your notifications read; 404 for anyone else's", "tags": tags,
@@ -137,8 +137,8 @@ def openapi_paths(spec) -> None:
                 "responses": {"200": json_response(ref("PreferencesOut")), **problems(401, 415, 422)}}})
     spec.path("/admin/notifications/failed", operations={"get": {
         "summary": "E-mails and webhooks that failed after every attempt (admin)", "tags": tags,
-        "parameters": params(("cursor", "query", "next_cursor of the previous page", False),
-                             ("limit", "query", "1–500, default 100", False)),
+        "parameters": [query_id("cursor", "next_cursor of the previous page"),
+                       *params(("limit", "query", "1–500, default 100", False))],
         "responses": {"200": json_response(ref("DeliveryPageOut")), **problems(400, 401, 403)}}})
     spec.path("/admin/notifications/{notification_id}/resend", operations={"post": {
         "summary": "Queue a failed delivery again with fresh attempts (admin)", "tags": tags,

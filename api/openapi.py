@@ -47,6 +47,11 @@ def path_id(name: str) -> dict:
             "description": f"an id, 1 to {MAX_ID}; any other number is a 404"}
 
 
+def query_id(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": dict(ID_RANGE),
+            "description": f"{description}; 1 to {MAX_ID}, any other number is a 400"}
+
+
 def problems(*codes: int) -> dict:
     return {str(code): PROBLEM for code in codes}
 
