@@ -58,6 +58,16 @@ class Base(DeclarativeBase):
 MAX_ID = 2**31 - 1
 
 
+def as_id(value: Any) -> int:
+    """`value` (a number, or its digits) as an id a row can have; ValueError for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"not an id: {value!r}")
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"no row has the id {number}")
+    return number
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -21,7 +21,7 @@ from kia.cases.serious import CHECKLIST, check_applies, check_serious
 from kia.cases.services import assignable_users, case_timeline, read_case, reveal_personal_number
 from kia.cases.work import ActionInput, add_action, add_comment, delegate_case, list_comments, update_action
 from kia.cases.workflow import TransitionInput, transition
-from kia.db import utcnow
+from kia.db import as_id, utcnow
 from kia.deadlines.admin import case_obligations
 from kia.deadlines.models import ObligationStatus
 from kia.errors import N_, DomainError, FieldErrors, NotFound, ValidationFailed
@@ -159,7 +159,7 @@ def case_serious_check(case_id: int):
 def case_add_action(case_id: int):
     def add():
         errors = FieldErrors()
-        responsible = _parsed(int, request.form.get("responsible", ""), "responsible", N_("Choose a person."), errors)
+        responsible = _parsed(as_id, request.form.get("responsible", ""), "responsible", N_("Choose a person."), errors)
         due = _parsed(date.fromisoformat, request.form.get("due_date", ""), "due_date",
                       N_("Give the date as YYYY-MM-DD."), errors)
         if responsible is None and "responsible" not in errors.errors:
@@ -210,7 +210,7 @@ def case_message(case_id: int):
 def case_delegate(case_id: int):
     def delegate():
         errors = FieldErrors()
-        user_id = _parsed(int, request.form.get("user", ""), "user", N_("Choose a person."), errors)
+        user_id = _parsed(as_id, request.form.get("user", ""), "user", N_("Choose a person."), errors)
         if user_id is None and not errors:
             errors.add("user", N_("Choose a person."))
         errors.raise_if_any()
