@@ -21,6 +21,13 @@ NAMING_CONVENTION = {
 }
 
 
+def aware(value: datetime) -> datetime:
+    """`value` when it has a time zone; ValueError otherwise (a UTC column refuses a naive time)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware datetimes stored as UTC; SQLite has no time zones, so naive values are refused."""
 
@@ -30,9 +37,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = aware(value).astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:

@@ -4,6 +4,8 @@ numbers of a body are checked against their own range before they reach a column
 each range."""
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import timedelta
 
@@ -124,6 +126,27 @@ def test_an_id_no_row_can_have_in_a_query_is_a_400_at_its_parameter(api, admin, 
     refused_at(admin.get(f"/api/v1/access-log?cursor={value}"), "cursor", 400)
     refused_at(admin.get(f"/api/v1/admin/notifications/failed?cursor={value}"), "cursor", 400)
     refused_at(handler.get(f"/api/v1/notifications?cursor={value}"), "cursor", 400)
+
+
+def cursor_of(*values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    cursor_of("due", "2026-03-10T09:00:00+00:00", 2**63), cursor_of("number", "UTBF-2026-00001-1", 10**40),
+    cursor_of("number", 2**63, 1), cursor_of("due", "2026-03-10T09:00:00", 1),
+])
+def test_a_forged_case_cursor_is_a_400(rektor, case_id, cursor):
+    sort = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[0]
+    refused_at(rektor.get(f"/api/v1/cases?sort={sort}&cursor={cursor}"), "cursor", 400)
+
+
+@pytest.mark.parametrize("cursor", [cursor_of("2026-03-10T09:00:00+00:00", 2**63),
+                                    cursor_of("2026-03-10T09:00:00", 1)])
+def test_a_forged_incident_cursor_is_a_400(api, rektor, case_id, cursor):
+    refused_at(rektor.get(f"/api/v1/incidents?cursor={cursor}"), "cursor", 400)
+    reporter = api.as_roles(("reporter", "S1"))
+    refused_at(reporter.get(f"/api/v1/my/incidents?cursor={cursor}"), "cursor", 400)
 
 
 def integer_properties(spec: dict, schema: dict, seen: set[str]):

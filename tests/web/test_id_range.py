@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kia.db import MAX_ID
-from tests.api.test_id_range_api import TOO_LARGE
+from tests.api.test_id_range_api import TOO_LARGE, cursor_of
 from tests.cases.conftest import filing, people  # noqa: F401 – fixtures
 from tests.web.test_handling import EN, post, sign_in
 
@@ -44,3 +44,17 @@ def test_a_cursor_or_filter_no_row_can_have_is_left_out_of_the_list(client, peop
     assert client.get(f"/admin/notifications?cursor={value}", headers=EN).status_code == 200
     log = client.get(f"/admin/access-log?case_id={value}&cursor={value}", headers=EN)
     assert log.status_code == 200 and f'max="{MAX_ID}"' in log.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("sort, value, last_id", [("due", "2026-03-10T09:00:00+00:00", 2**63), ("number", 2**63, 1),
+                                                  ("due", "2026-03-10T09:00:00", 1)])
+def test_a_forged_inbox_cursor_is_a_400_page(client, people, filing, sort, value, last_id):
+    sign_in(client, people.handler)
+    cursor = cursor_of(sort, value, last_id)
+    assert client.get(f"/inbox?sort={sort}&cursor={cursor}", headers=EN).status_code == 400
+
+
+@pytest.mark.parametrize("cursor", [cursor_of("2026-03-10T09:00:00+00:00", 10**40), cursor_of("2026-03-10T09:00", 1)])
+def test_a_forged_cursor_of_ones_own_reports_is_a_400_page(client, people, cursor):
+    sign_in(client, people.reporter)
+    assert client.get(f"/my-reports?cursor={cursor}", headers=EN).status_code == 400
