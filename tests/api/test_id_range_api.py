@@ -149,6 +149,19 @@ def test_a_forged_incident_cursor_is_a_400(api, rektor, case_id, cursor):
     refused_at(reporter.get(f"/api/v1/my/incidents?cursor={cursor}"), "cursor", 400)
 
 
+def test_a_number_field_holds_a_large_number_but_not_infinity(api, tree):
+    staff = api.as_roles(("reporter", "S1"))
+    fire = {"type": "fire", "fields": {"fire_kind": "fire", "damage_estimate_sek": 10**400}}
+    filed = staff.file(incident_body(**fire))
+    assert filed.status_code == 201, filed.get_json()
+    stored = staff.get(f"/api/v1/incidents/{filed.get_json()['id']}").get_json()
+    assert stored["fields"]["damage_estimate_sek"] == 10**400
+    for value in ("NaN", "Infinity", "-Infinity"):   # what Python's JSON reads, though JSON has no such numbers
+        body = json.dumps(incident_body(**fire)).replace(str(10**400), value)
+        refused = staff.post("/api/v1/incidents", data=body, content_type="application/json")
+        refused_at(refused, "fields.damage_estimate_sek")
+
+
 def integer_properties(spec: dict, schema: dict, seen: set[str]):
     """(name, property) of every integer a request body takes, through references, lists and nesting."""
     if "$ref" in schema:

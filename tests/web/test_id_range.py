@@ -58,3 +58,16 @@ def test_a_forged_inbox_cursor_is_a_400_page(client, people, filing, sort, value
 def test_a_forged_cursor_of_ones_own_reports_is_a_400_page(client, people, cursor):
     sign_in(client, people.reporter)
     assert client.get(f"/my-reports?cursor={cursor}", headers=EN).status_code == 400
+
+
+@pytest.mark.parametrize("typed", ["nan", "inf", "-Infinity", "1" + "0" * 400])
+def test_a_number_field_takes_a_large_number_but_not_infinity(client, people, typed):
+    sign_in(client, people.reporter)
+    form = {"type": "fire", "org_unit": "S1", "occurred_at.date": "2026-03-10", "occurred_at.time": "09:30",
+            "description": "Det brann i papperskorgen.", "persons-count": "0", "fields.fire_kind": "fire",
+            "fields.damage_estimate_sek": typed, "idempotency_key": f"form-{typed[:8]}", "action": "file"}
+    response = post(client, "/report", form)
+    if typed.startswith("1"):
+        assert response.status_code in (200, 302), response.status_code
+    else:
+        assert response.status_code == 422 and "Must be a number." in response.get_data(as_text=True)
