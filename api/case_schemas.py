@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 from marshmallow import EXCLUDE, RAISE, Schema, fields, post_load, validate
 
-from api.schemas import IncidentOut, LocalDateTime, Localised, PersonOut, between, max_length, one_of
+from api.schemas import Id, IncidentOut, LocalDateTime, Localised, PersonOut, between, max_length, one_of
 from kia.cases.milestones import MAX_INVESTIGATION_LENGTH, MilestoneInput
 from kia.cases.models import MilestoneKind
 from kia.cases.services import SORTS, AccessLogFilter, CaseFilter
@@ -102,9 +102,9 @@ class AccessLogQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    case = fields.Integer(attribute="case_id")
-    user = fields.Integer(attribute="user_id")
-    cursor = fields.Integer()
+    case = Id(attribute="case_id")
+    user = Id(attribute="user_id")
+    cursor = Id(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=100, validate=between(1, 500))
 
     @post_load

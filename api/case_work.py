@@ -70,7 +70,7 @@ def _substitute(entry: Substitute) -> dict:
 
 # ---- assignment, related cases, links -----------------------------------------------------------
 
-@bp.post("/cases/<int:case_id>/assignment")
+@bp.post("/cases/<id:case_id>/assignment")
 @requires("cases:write")
 def create_assignment(case_id: int):
     data = AssignmentIn().load(json_body())
@@ -78,7 +78,7 @@ def create_assignment(case_id: int):
     return CaseOut().dump(present_case(case, utcnow()))
 
 
-@bp.post("/cases/<int:case_id>/related-cases")
+@bp.post("/cases/<id:case_id>/related-cases")
 @requires("cases:write")
 def create_related_case(case_id: int):
     data = RelatedCaseIn().load(json_body())
@@ -87,7 +87,7 @@ def create_related_case(case_id: int):
     return CaseWithFieldsOut().dump(_case_with_fields(case, actor)), 201
 
 
-@bp.get("/cases/<int:case_id>/related-cases")
+@bp.get("/cases/<id:case_id>/related-cases")
 @requires("cases:read")
 def index_related_cases(case_id: int):
     actor = current_actor()
@@ -98,7 +98,7 @@ def index_related_cases(case_id: int):
          "relation": r.relation} for r in related]})
 
 
-@bp.post("/cases/<int:case_id>/links")
+@bp.post("/cases/<id:case_id>/links")
 @requires("cases:write")
 def create_link(case_id: int):
     data = LinkIn().load(json_body())
@@ -106,7 +106,7 @@ def create_link(case_id: int):
     return CaseOut().dump(present_case(other, utcnow())), 201
 
 
-@bp.delete("/cases/<int:case_id>/links/<int:other_id>")
+@bp.delete("/cases/<id:case_id>/links/<id:other_id>")
 @requires("cases:write")
 def delete_link(case_id: int, other_id: int):
     unlink_cases(db_session(), current_actor(), case_id, other_id)
@@ -115,7 +115,7 @@ def delete_link(case_id: int, other_id: int):
 
 # ---- actions and comments -----------------------------------------------------------------------
 
-@bp.post("/cases/<int:case_id>/actions")
+@bp.post("/cases/<id:case_id>/actions")
 @requires("cases:write")
 def create_action(case_id: int):
     data = ActionIn().load(json_body())
@@ -123,7 +123,7 @@ def create_action(case_id: int):
     return ActionDetailOut().dump(_action(action)), 201
 
 
-@bp.patch("/cases/<int:case_id>/actions/<int:action_id>")
+@bp.patch("/cases/<id:case_id>/actions/<id:action_id>")
 @requires("cases:write")
 def patch_action(case_id: int, action_id: int):
     changes = ActionPatchIn().load(json_body())
@@ -131,14 +131,14 @@ def patch_action(case_id: int, action_id: int):
     return ActionDetailOut().dump(_action(action))
 
 
-@bp.post("/cases/<int:case_id>/comments")
+@bp.post("/cases/<id:case_id>/comments")
 @requires("cases:write")
 def create_comment(case_id: int):
     data = CommentIn().load(json_body())
     return CommentOut().dump(_comment(add_comment(db_session(), current_actor(), case_id, data["body"]))), 201
 
 
-@bp.get("/cases/<int:case_id>/comments")
+@bp.get("/cases/<id:case_id>/comments")
 @requires("cases:read")
 def index_comments(case_id: int):
     comments = list_comments(db_session(), current_actor(), case_id)
@@ -147,7 +147,7 @@ def index_comments(case_id: int):
 
 # ---- attachments --------------------------------------------------------------------------------
 
-@bp.post("/cases/<int:case_id>/attachments")
+@bp.post("/cases/<id:case_id>/attachments")
 @requires("cases:write")
 def create_attachment(case_id: int):
     limit = state().settings.attachment_max_bytes
@@ -163,14 +163,14 @@ def create_attachment(case_id: int):
     return AttachmentOut().dump(_attachment(attachment)), 201
 
 
-@bp.get("/cases/<int:case_id>/attachments")
+@bp.get("/cases/<id:case_id>/attachments")
 @requires("cases:read")
 def index_attachments(case_id: int):
     attachments = list_attachments(db_session(), current_actor(), case_id)
     return AttachmentListOut().dump({"items": [_attachment(a) for a in attachments]})
 
 
-@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@bp.get("/cases/<id:case_id>/attachments/<id:attachment_id>")
 @requires("cases:read")
 def download_attachment(case_id: int, attachment_id: int):
     attachment, path = open_attachment(db_session(), current_actor(), store(), case_id, attachment_id)
@@ -206,7 +206,7 @@ def index_substitutes():
     return SubstituteListOut().dump({"items": [_substitute(e) for e in entries]})
 
 
-@bp.delete("/substitutes/<int:substitute_id>")
+@bp.delete("/substitutes/<id:substitute_id>")
 @requires("cases:write")
 def delete_substitute(substitute_id: int):
     remove_substitute(db_session(), current_actor(), substitute_id)

@@ -6,7 +6,7 @@ from flask import current_app
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load
 
 from api.case_schemas import ActionOut, CaseOut, RelatedCaseOut, UserRefOut
-from api.schemas import LocalDateTime, PersonIn, max_length, one_of
+from api.schemas import Id, LocalDateTime, PersonIn, max_length, one_of
 from kia.cases.models import ActionStatus
 from kia.cases.related import RelatedCaseInput
 from kia.cases.work import MAX_NOTE_LENGTH, MAX_TEXT_LENGTH, ActionInput
@@ -47,13 +47,13 @@ class PersonRef(fields.Field):
 # ---- input --------------------------------------------------------------------------------------
 
 class AssignmentIn(Strict):
-    user = fields.Integer(required=True, metadata={"description": "the new händelseansvarig: a user id"})
+    user = Id(required=True, metadata={"description": "the new händelseansvarig: a user id"})
     note = fields.String(load_default="", validate=max_length(MAX_NOTE_LENGTH))
 
 
 class ActionIn(Strict):
     what = fields.String(required=True, validate=max_length(MAX_NOTE_LENGTH))
-    responsible = fields.Integer(required=True, metadata={"description": "user id; holds a role over the unit"})
+    responsible = Id(required=True, metadata={"description": "user id; holds a role over the unit"})
     due_date = fields.Date(required=True)
 
     @post_load
@@ -67,7 +67,7 @@ class ActionPatchIn(Strict):
     status = fields.String(validate=one_of(ActionStatus))
     follow_up_note = fields.String(validate=max_length(MAX_TEXT_LENGTH))
     what = fields.String(validate=max_length(MAX_NOTE_LENGTH))
-    responsible = fields.Integer()
+    responsible = Id()
     due_date = fields.Date()
 
 
@@ -91,11 +91,11 @@ class RelatedCaseIn(Strict):
 
 
 class LinkIn(Strict):
-    case = fields.Integer(required=True, metadata={"description": "id of a case of another incident"})
+    case = Id(required=True, metadata={"description": "id of a case of another incident"})
 
 
 class SubstituteIn(Strict):
-    substitute = fields.Integer(required=True, metadata={"description": "user id of the ersättare"})
+    substitute = Id(required=True, metadata={"description": "user id of the ersättare"})
     starts_at = StockholmDateTime(required=True, metadata={"description": "without offset: Stockholm time"})
     ends_at = StockholmDateTime(required=True)
 

@@ -12,7 +12,7 @@ from api.case_schemas import (
     TimelineEntryOut, TimelineOut, TransitionIn, WatcherOut,
 )
 from api.incidents import present_incident
-from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
+from api.openapi import json_body as body_of, json_response, params, path_id, problems, query_id, ref
 from api.problems import json_body, load_query
 from kia.access import Actor, may_see_personal_data
 from kia.http import current_actor, db_session, state
@@ -93,14 +93,14 @@ def index_cases():
     return CasePageOut().dump({"items": [present_case(c, now) for c in items], "next_cursor": next_cursor})
 
 
-@bp.get("/cases/<int:case_id>")
+@bp.get("/cases/<id:case_id>")
 @requires("cases:read")
 def show_case(case_id: int):
     actor = current_actor()
     return CaseDetailOut().dump(present_case_view(read_case(db_session(), actor, case_id), actor, utcnow()))
 
 
-@bp.patch("/cases/<int:case_id>")
+@bp.patch("/cases/<id:case_id>")
 @requires("cases:write")
 def patch_case(case_id: int):
     data = CasePatchIn().load(json_body())
@@ -108,7 +108,7 @@ def patch_case(case_id: int):
     return CaseOut().dump(present_case(case, utcnow()))
 
 
-@bp.post("/cases/<int:case_id>/transitions")
+@bp.post("/cases/<id:case_id>/transitions")
 @requires("cases:write")
 def create_transition(case_id: int):
     data = TransitionIn().load(json_body())
@@ -116,7 +116,7 @@ def create_transition(case_id: int):
     return CaseOut().dump(present_case(case, utcnow()))
 
 
-@bp.post("/cases/<int:case_id>/milestones")
+@bp.post("/cases/<id:case_id>/milestones")
 @requires("cases:write")
 def create_milestone(case_id: int):
     data = MilestoneIn().load(json_body())
@@ -125,7 +125,7 @@ def create_milestone(case_id: int):
                                 "recorded_by": _user(milestone.recorded_by), "recorded_at": milestone.recorded_at}), 201
 
 
-@bp.put("/cases/<int:case_id>/serious-check")
+@bp.put("/cases/<id:case_id>/serious-check")
 @requires("cases:write")
 def put_serious_check(case_id: int):
     data = SeriousCheckIn().load(json_body())
@@ -134,7 +134,7 @@ def put_serious_check(case_id: int):
     return SeriousCheckOut().dump({"serious": case.serious, "answers": case.serious_checklist})
 
 
-@bp.get("/cases/<int:case_id>/timeline")
+@bp.get("/cases/<id:case_id>/timeline")
 @requires("cases:read")
 def show_timeline(case_id: int):
     actor = current_actor()
@@ -206,7 +206,7 @@ def openapi_paths(spec) -> None:
         "parameters": [CASE_ID], "responses": {"200": json_response(ref("TimelineOut")), **problems(401, 403, 404)}}})
     spec.path("/access-log", operations={"get": {
         "summary": "Reads of sensitive cases in your subtree, newest first (admin)", "tags": tags,
-        "parameters": params(("case", "query", "a case id", False), ("user", "query", "a user id", False),
-                             ("cursor", "query", "next_cursor of the previous page", False),
-                             ("limit", "query", "1–500, default 100", False)),
+        "parameters": [query_id("case", "a case id"), query_id("user", "a user id"),
+                       query_id("cursor", "next_cursor of the previous page"),
+                       *params(("limit", "query", "1–500, default 100", False))],
         "responses": {"200": json_response(ref("AccessLogPageOut")), **problems(400, 401, 403)}}})

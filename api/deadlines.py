@@ -10,13 +10,14 @@ from api.case_schemas import UserRefOut
 from api.case_work_schemas import Strict
 from api.openapi import json_body as body_of, json_response, path_id, problems, ref
 from api.problems import json_body
-from api.schemas import LocalDateTime
+from api.schemas import Id, LocalDateTime
 from kia.http import current_actor, db_session
 from kia.cases.lookup import visible_case
 from kia.cases.models import CaseState, MilestoneKind
 from kia.db import utcnow
 from kia.deadlines.admin import (
-    MEETING_STATES, add_deadline_rule, case_obligations, change_deadline_rule, list_deadline_rules, replace_rules,
+    MAX_HOURS, MAX_WORKING_DAYS, MEETING_STATES, add_deadline_rule, case_obligations, change_deadline_rule,
+    list_deadline_rules, replace_rules,
 )
 from kia.deadlines.models import ObligationStatus
 from kia.incidents.models import Category
@@ -67,13 +68,16 @@ class DeadlineRulePatchIn(Strict):
                                                                           "with start field"})
     start_milestone = fields.String(allow_none=True, metadata={"description": "used only with start milestone: "
                                                                               + _values(MilestoneKind)})
-    due_hours = fields.Integer(allow_none=True, metadata={"description": "hours after the start"})
-    due_working_days = fields.Integer(allow_none=True, metadata={"description": "the end of the n-th Swedish "
-                                                                                "working day (0: the same day)"})
+    due_hours = fields.Integer(allow_none=True, metadata={"minimum": 0, "maximum": MAX_HOURS,
+                                                          "description": "hours after the start"})
+    due_working_days = fields.Integer(allow_none=True, metadata={
+        "minimum": 0, "maximum": MAX_WORKING_DAYS,
+        "description": "the end of the n-th Swedish working day (0: the same day)"})
     met_by_milestone = fields.String(allow_none=True, metadata=MILESTONE)
     met_by_state = fields.String(allow_none=True, metadata={"description": _values(CaseState, MEETING_STATES)})
-    escalate_after_hours = fields.Integer(metadata={"description": "the safety officers hear of it this long "
-                                                                   "after the due time"})
+    escalate_after_hours = fields.Integer(metadata={"minimum": 0, "maximum": MAX_HOURS,
+                                                    "description": "the safety officers hear of it this long after "
+                                                                   "the due time"})
     active = fields.Boolean()
 
 
@@ -92,7 +96,7 @@ class DeadlineRule(DeadlineRuleIn):
     """One rule of the whole set (PUT), matched by code; keys left out keep their values. id, builtin,
     changed_at and changed_by are ignored."""
 
-    id = fields.Integer(allow_none=True)
+    id = Id(allow_none=True)
     builtin = fields.Boolean()
     changed_at = fields.Raw(allow_none=True)
     changed_by = fields.Raw(allow_none=True)
@@ -125,7 +129,7 @@ class DeadlineRuleOut(Schema):
     changed_by = fields.Nested(UserRefOut, allow_none=True)
 
 
-@bp.get("/cases/<int:case_id>/obligations")
+@bp.get("/cases/<id:case_id>/obligations")
 @requires("cases:read")
 def show_obligations(case_id: int):
     case = visible_case(db_session(), current_actor(), case_id)
@@ -155,7 +159,7 @@ def create_rule():
     return DeadlineRuleOut().dump(add_deadline_rule(db_session(), current_actor(), spec)), 201
 
 
-@bp.patch("/deadline-rules/<int:rule_id>")
+@bp.patch("/deadline-rules/<id:rule_id>")
 @requires("admin")
 def patch_rule(rule_id: int):
     changes = DeadlineRulePatchIn().load(json_body())

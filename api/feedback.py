@@ -24,19 +24,19 @@ def index_my_incidents():
     return MyReportPageOut().dump({"items": items, "next_cursor": next_cursor})
 
 
-@bp.get("/my/incidents/<int:incident_id>")
+@bp.get("/my/incidents/<id:incident_id>")
 @requires("incidents:read")
 def show_my_incident(incident_id: int):
     return MyReportOut().dump(my_report(db_session(), current_actor(), incident_id))
 
 
-@bp.get("/incidents/<int:incident_id>/messages")
+@bp.get("/incidents/<id:incident_id>/messages")
 @requires("cases:read")
 def index_messages(incident_id: int):
     return HandlerThreadOut().dump(handler_thread(db_session(), current_actor(), incident_id))
 
 
-@bp.post("/incidents/<int:incident_id>/messages")
+@bp.post("/incidents/<id:incident_id>/messages")
 @requires("cases:write")
 def create_message(incident_id: int):
     body = MessageIn().load(json_body())["body"]

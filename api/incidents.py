@@ -83,7 +83,7 @@ def index_incidents():
                                    "next_cursor": next_cursor})
 
 
-@bp.get("/incidents/<int:incident_id>")
+@bp.get("/incidents/<id:incident_id>")
 @requires("incidents:read")
 def show_incident(incident_id: int):
     actor = current_actor()

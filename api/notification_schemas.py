@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields
 
-from api.schemas import LocalDateTime, between, max_items, max_length, one_of
+from api.schemas import Id, LocalDateTime, between, max_items, max_length, one_of
 from kia.outbox.models import NotificationKind
 
 
@@ -12,7 +12,7 @@ class InboxQuery(Schema):
         unknown = EXCLUDE
 
     unread = fields.Boolean(load_default=False, metadata={"description": "true: only unread ones"})
-    cursor = fields.Integer(metadata={"description": "next_cursor of the previous page"})
+    cursor = Id(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=50, validate=between(1, 200))
 
 
@@ -20,7 +20,7 @@ class FailedQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    cursor = fields.Integer()
+    cursor = Id(metadata={"description": "next_cursor of the previous page"})
     limit = fields.Integer(load_default=100, validate=between(1, 500))
 
 

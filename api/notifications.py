@@ -10,7 +10,7 @@ from api.notification_schemas import (
     DeliveryOut, DeliveryPageOut, FailedQuery, InboxQuery, NotificationOut, NotificationPageOut, PreferencesIn,
     PreferencesOut, WebhookCreatedOut, WebhookIn, WebhookOut,
 )
-from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
+from api.openapi import json_body as body_of, json_response, params, path_id, problems, query_id, ref
 from api.problems import json_body, load_query
 from kia.http import current_actor, db_session, state
 from kia.db import utcnow
@@ -55,7 +55,7 @@ def index_notifications():
                                        "next_cursor": page.next_cursor, "unread_count": page.unread_count})
 
 
-@bp.post("/notifications/<int:notification_id>/read")
+@bp.post("/notifications/<id:notification_id>/read")
 @requires()
 def read_notification(notification_id: int):
     row = inbox.mark_read(db_session(), current_actor(), notification_id, utcnow())
@@ -83,7 +83,7 @@ def index_failed():
     return DeliveryPageOut().dump({"items": [present_delivery(r) for r in rows], "next_cursor": next_cursor})
 
 
-@bp.post("/admin/notifications/<int:notification_id>/resend")
+@bp.post("/admin/notifications/<id:notification_id>/resend")
 @requires("admin")
 def resend_notification(notification_id: int):
     row = admin.resend(db_session(), current_actor(), notification_id, utcnow())
@@ -104,7 +104,7 @@ def create_webhook():
     return WebhookCreatedOut().dump(present_webhook(subscription, secret)), 201
 
 
-@bp.delete("/admin/webhooks/<int:webhook_id>")
+@bp.delete("/admin/webhooks/<id:webhook_id>")
 @requires("admin")
 def delete_webhook(webhook_id: int):
     admin.delete_webhook(db_session(), current_actor(), webhook_id)
@@ -121,9 +121,9 @@ def openapi_paths(spec) -> None:
     tags = ["notifications"]
     spec.path("/notifications", operations={"get": {
         "summary": "Your in-app notifications, newest first, with your unread count", "tags": tags,
-        "parameters": params(("unread", "query", "true: only unread ones", False),
-                             ("cursor", "query", "next_cursor of the previous page", False),
-                             ("limit", "query", "1–200, default 50", False)),
+        "parameters": [*params(("unread", "query", "true: only unread ones", False)),
+                       query_id("cursor", "next_cursor of the previous page"),
+                       *params(("limit", "query", "1–200, default 50", False))],
         "responses": {"200": json_response(ref("NotificationPageOut")), **problems(400, 401)}}})
     spec.path("/notifications/{notification_id}/read", operations={"post": {
         "summary": "Mark one of your notifications read; 404 for anyone else's", "tags": tags,
@@ -137,8 +137,8 @@ def openapi_paths(spec) -> None:
                 "responses": {"200": json_response(ref("PreferencesOut")), **problems(401, 415, 422)}}})
     spec.path("/admin/notifications/failed", operations={"get": {
         "summary": "E-mails and webhooks that failed after every attempt (admin)", "tags": tags,
-        "parameters": params(("cursor", "query", "next_cursor of the previous page", False),
-                             ("limit", "query", "1–500, default 100", False)),
+        "parameters": [query_id("cursor", "next_cursor of the previous page"),
+                       *params(("limit", "query", "1–500, default 100", False))],
         "responses": {"200": json_response(ref("DeliveryPageOut")), **problems(400, 401, 403)}}})
     spec.path("/admin/notifications/{notification_id}/resend", operations={"post": {
         "summary": "Queue a failed delivery again with fresh attempts (admin)", "tags": tags,

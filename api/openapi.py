@@ -12,6 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify, render_template
 
 from kia.auth.tokens import SCOPES
+from kia.db import MAX_ID
 
 bp = Blueprint("openapi", __name__, template_folder=str(Path(__file__).parent / "templates"))
 
@@ -37,8 +38,18 @@ def params(*specs: tuple[str, str, str, bool]) -> list[dict]:
             for n, where, d, req in specs]
 
 
+# What an id can be (kia.db.MAX_ID: the id columns are INTEGER); any other number in its place is a 404 or a 422.
+ID_RANGE = {"type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_ID}
+
+
 def path_id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True, "schema": dict(ID_RANGE),
+            "description": f"an id, 1 to {MAX_ID}; any other number is a 404"}
+
+
+def query_id(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": dict(ID_RANGE),
+            "description": f"{description}; 1 to {MAX_ID}, any other number is a 400"}
 
 
 def problems(*codes: int) -> dict:

@@ -11,7 +11,7 @@ from api.openapi import json_body as body_of, json_response, path_id, problems, 
 from api.problems import json_body
 from api.schemas import LocalDateTime
 from kia.http import current_actor, db_session
-from kia.routing.admin import add_routing_rule, change_routing_rule, list_routing_rules
+from kia.routing.admin import MAX_PRIORITY, add_routing_rule, change_routing_rule, list_routing_rules
 
 bp = Blueprint("routing", __name__)
 TAGS = ["routing"]
@@ -31,8 +31,8 @@ class RoutingRulePatchIn(Strict):
     only_serious = fields.Boolean(metadata={"description": "only for serious events (AML 3:3a)"})
     role = fields.String(metadata=ROLE)
     purpose = fields.String(metadata=PURPOSE)
-    priority = fields.Integer(metadata={"description": "-1000 to 1000; breaks ties between equally specific "
-                                                       "rules, higher first"})
+    priority = fields.Integer(metadata={"minimum": -MAX_PRIORITY, "maximum": MAX_PRIORITY,
+                                        "description": "breaks ties between equally specific rules, higher first"})
     active = fields.Boolean()
 
 
@@ -72,7 +72,7 @@ def create_routing_rule():
     return RoutingRuleOut().dump(add_routing_rule(db_session(), current_actor(), spec)), 201
 
 
-@bp.patch("/routing-rules/<int:rule_id>")
+@bp.patch("/routing-rules/<id:rule_id>")
 @requires("admin")
 def patch_routing_rule(rule_id: int):
     changes = RoutingRulePatchIn().load(json_body())

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from kia import i18n
 from kia.config import Settings
 from kia.db import make_engine, make_session_factory
-from kia.http import KiaState, close_db_session, current_actor, db_session, state
+from kia.http import IdConverter, KiaState, close_db_session, current_actor, db_session, state
 from kia.orgs.models import Membership, User
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         BABEL_TRANSLATION_DIRECTORIES=str(i18n.ensure_compiled()),
         JSON_SORT_KEYS=False,
     )
+    app.url_map.converters["id"] = IdConverter   # before the blueprints' rules, which use it
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.extensions["kia"] = KiaState(settings=settings, session_factory=session_factory)

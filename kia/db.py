@@ -23,6 +23,13 @@ NAMING_CONVENTION = {
 }
 
 
+def aware(value: datetime) -> datetime:
+    """`value` when it has a time zone; ValueError otherwise (a UTC column refuses a naive time)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware datetimes stored as UTC; SQLite has no time zones, so naive values are refused."""
 
@@ -32,9 +39,7 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = aware(value).astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
@@ -52,6 +57,22 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+# Every id is an INTEGER column (SQLAlchemy's type for Mapped[int]): 32 bits on PostgreSQL. No row has an id outside
+# 1..MAX_ID, on SQLite either, and a larger number must not reach a query: PostgreSQL refuses it for an INTEGER column,
+# SQLite cannot bind one past 64 bits (an OverflowError, a 500, where the answer is "no such row").
+MAX_ID = 2**31 - 1
+
+
+def as_id(value: Any) -> int:
+    """`value` (a number, or its digits) as an id a row can have; ValueError for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"not an id: {value!r}")
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(f"no row has the id {number}")
+    return number
 
 
 def utcnow() -> datetime:

@@ -1,15 +1,18 @@
 """What a request of the api/ and web/ layers reads of the app: its settings and session factory, the request's
-database session and its actor. Flask-bound like the factory (kia/app.py), which builds the state; the layers
-import this module and never the factory, so the factory's import of them is no circle."""
+database session and its actor, and the `<id:…>` of their paths. Flask-bound like the factory (kia/app.py), which
+builds the state and registers the converter; the layers import this module and never the factory, so the
+factory's import of them is no circle."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 from kia.access import Actor
 from kia.config import Settings
+from kia.db import MAX_ID
 
 
 @dataclass
@@ -38,3 +41,28 @@ def close_db_session(_exc=None) -> None:
 def current_actor() -> Actor | None:
     """The authenticated actor of this request (API token or web session), or None."""
     return g.get("actor")
+
+
+def numbers_up_to(limit: int) -> str:
+    """A regular expression of the whole numbers from 1 to `limit` (10 or more), written without leading zeros."""
+    digits = str(limit)
+    alternatives = [rf"[1-9]\d{{0,{len(digits) - 2}}}"]   # the shorter numbers
+    # As long as the limit: its first i digits, then a smaller digit (no leading 0), then any digits.
+    for i, digit in enumerate(digits):
+        lowest = 1 if i == 0 else 0
+        if int(digit) > lowest:
+            rest = len(digits) - i - 1
+            alternatives.append(f"{digits[:i]}[{lowest}-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else ""))
+    return "|".join([*alternatives, digits])
+
+
+class IdConverter(IntegerConverter):
+    """`<id:case_id>`: a path's id, matched only from 1 to MAX_ID (what the id columns hold). Any other number is no
+    route, a 404 (problem+json under /api) before a view runs, instead of a value that fails in the database."""
+
+    # In the pattern, not only in to_python: werkzeug picks a path's rule by pattern and method first, and a number
+    # refused only afterwards would be a 405 where another method's rule has the same path.
+    regex = numbers_up_to(MAX_ID)
+
+    def __init__(self, map) -> None:
+        super().__init__(map, min=1, max=MAX_ID)

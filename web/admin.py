@@ -13,6 +13,7 @@ from flask_login import login_required
 from kia.access import may_administer_notifications, may_read_local_mailbox, may_review_access_log
 from kia.http import db_session, state
 from kia.cases.services import AccessLogFilter, list_access_log
+from kia.db import MAX_ID, as_id
 from kia.deadlines.admin import list_deadline_rules
 from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from kia.orgs.admin import unit_tree
@@ -115,7 +116,7 @@ def admin_rules():
     return rules_page()
 
 
-@web_blueprint.route("/admin/rules/<int:rule_id>", methods=["GET", "POST"])
+@web_blueprint.route("/admin/rules/<id:rule_id>", methods=["GET", "POST"])
 @admin_page()
 def admin_routing_rule(rule_id: int):
     try:
@@ -137,7 +138,7 @@ def _routing_rule_page(rule, status: int = 200, errors=None, message: str | None
                            message=message, **_routing_choices()), status
 
 
-@web_blueprint.post("/admin/rules/<int:rule_id>/active")
+@web_blueprint.post("/admin/rules/<id:rule_id>/active")
 @admin_page()
 def admin_routing_rule_active(rule_id: int):
     active = request.form.get("active") == "true"
@@ -155,11 +156,12 @@ def admin_routing_rule_active(rule_id: int):
 @web_blueprint.get("/admin/notifications")
 @admin_page(may=may_administer_notifications)
 def admin_notifications():
-    rows, next_cursor = failed_deliveries(db_session(), signed_in_actor(), cursor=request.args.get("cursor", type=int))
+    cursor = request.args.get("cursor", type=as_id)   # anything but an id: the first page
+    rows, next_cursor = failed_deliveries(db_session(), signed_in_actor(), cursor=cursor)
     return render_template("web/admin/notifications.html", rows=rows, next_cursor=next_cursor)
 
 
-@web_blueprint.post("/admin/notifications/<int:notification_id>/resend")
+@web_blueprint.post("/admin/notifications/<id:notification_id>/resend")
 @admin_page(may=may_administer_notifications)
 def admin_resend(notification_id: int):
     try:
@@ -187,10 +189,11 @@ def admin_mail_message(name: str):
 @web_blueprint.get("/admin/access-log")
 @admin_page(may=may_review_access_log)
 def admin_access_log():
-    query = AccessLogFilter(case_id=request.args.get("case_id", type=int),
-                            cursor=request.args.get("cursor", type=int))
+    query = AccessLogFilter(case_id=request.args.get("case_id", type=as_id),
+                            cursor=request.args.get("cursor", type=as_id))
     try:
         rows, next_cursor = list_access_log(db_session(), signed_in_actor(), query)
     except Forbidden:
         abort(403)
-    return render_template("web/admin/access_log.html", rows=rows, next_cursor=next_cursor, case_id=query.case_id)
+    return render_template("web/admin/access_log.html", rows=rows, next_cursor=next_cursor, case_id=query.case_id,
+                           max_id=MAX_ID)

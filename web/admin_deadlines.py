@@ -29,7 +29,7 @@ def admin_add_deadline_rule():
     return _back_to_the_rules()
 
 
-@web_blueprint.route("/admin/deadline-rules/<int:rule_id>", methods=["GET", "POST"])
+@web_blueprint.route("/admin/deadline-rules/<id:rule_id>", methods=["GET", "POST"])
 @admin_page()
 def admin_deadline_rule(rule_id: int):
     try:
@@ -50,7 +50,7 @@ def _rule_page(rule, status: int = 200, errors=None, form=None):
                            choices=rule_form.choices()), status
 
 
-@web_blueprint.post("/admin/deadline-rules/<int:rule_id>/active")
+@web_blueprint.post("/admin/deadline-rules/<id:rule_id>/active")
 @admin_page()
 def admin_deadline_rule_active(rule_id: int):
     active = request.form.get("active") == "true"

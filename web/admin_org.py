@@ -88,7 +88,7 @@ def _unit_page(unit_id: int, status: int = 200, errors=None, message: str | None
         open_cases=open_cases_in(session, actor, unit), **_history(unit)), status
 
 
-@web_blueprint.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
+@web_blueprint.route("/admin/units/<id:unit_id>", methods=["GET", "POST"])
 @admin_page()
 def admin_unit(unit_id: int):
     if request.method == "POST":
@@ -101,7 +101,7 @@ def admin_unit(unit_id: int):
     return _unit_page(unit_id)
 
 
-@web_blueprint.post("/admin/units/<int:unit_id>/active")
+@web_blueprint.post("/admin/units/<id:unit_id>/active")
 @admin_page()
 def admin_unit_active(unit_id: int):
     active = _as_active(request.form)
@@ -158,7 +158,7 @@ def _back_to_user(user_id: int, anchor: str | None = None):
     return redirect(url_for("web.admin_user", user_id=user_id, _anchor=anchor))
 
 
-@web_blueprint.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@web_blueprint.route("/admin/users/<id:user_id>", methods=["GET", "POST"])
 @admin_page()
 def admin_user(user_id: int):
     if request.method == "POST":
@@ -173,7 +173,7 @@ def admin_user(user_id: int):
     return _user_page(user_id)
 
 
-@web_blueprint.post("/admin/users/<int:user_id>/active")
+@web_blueprint.post("/admin/users/<id:user_id>/active")
 @admin_page()
 def admin_user_active(user_id: int):
     active = _as_active(request.form)
@@ -186,7 +186,7 @@ def admin_user_active(user_id: int):
     return _back_to_user(user_id, "account")
 
 
-@web_blueprint.post("/admin/users/<int:user_id>/password")
+@web_blueprint.post("/admin/users/<id:user_id>/password")
 @admin_page()
 def admin_user_password(user_id: int):
     try:
@@ -200,7 +200,7 @@ def admin_user_password(user_id: int):
     return _back_to_user(user_id)
 
 
-@web_blueprint.post("/admin/users/<int:user_id>/memberships")
+@web_blueprint.post("/admin/users/<id:user_id>/memberships")
 @admin_page()
 def admin_add_membership(user_id: int):
     try:
@@ -211,7 +211,7 @@ def admin_add_membership(user_id: int):
     return _back_to_user(user_id)
 
 
-@web_blueprint.post("/admin/users/<int:user_id>/memberships/<int:membership_id>/remove")
+@web_blueprint.post("/admin/users/<id:user_id>/memberships/<id:membership_id>/remove")
 @admin_page()
 def admin_remove_membership(user_id: int, membership_id: int):
     remove_membership(db_session(), signed_in_actor(), user_id, membership_id)

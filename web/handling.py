@@ -21,7 +21,7 @@ from kia.cases.serious import CHECKLIST, check_applies, check_serious
 from kia.cases.services import assignable_users, case_timeline, read_case, reveal_personal_number
 from kia.cases.work import ActionInput, add_action, add_comment, delegate_case, list_comments, update_action
 from kia.cases.workflow import TransitionInput, transition
-from kia.db import utcnow
+from kia.db import as_id, utcnow
 from kia.deadlines.admin import case_obligations
 from kia.deadlines.models import ObligationStatus
 from kia.errors import N_, DomainError, FieldErrors, NotFound, ValidationFailed
@@ -100,13 +100,13 @@ def _tz():
     return state().settings.timezone
 
 
-@web_blueprint.get("/cases/<int:case_id>")
+@web_blueprint.get("/cases/<id:case_id>")
 @login_required
 def case(case_id: int):
     return _render_case(case_id)
 
 
-@web_blueprint.post("/cases/<int:case_id>/transition")
+@web_blueprint.post("/cases/<id:case_id>/transition")
 @login_required
 def case_transition(case_id: int):
     data = TransitionInput(to=request.form.get("to", ""),
@@ -115,7 +115,7 @@ def case_transition(case_id: int):
                     lambda: transition(db_session(), signed_in_actor(), case_id, data, _tz()), _("The case has moved."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/milestones")
+@web_blueprint.post("/cases/<id:case_id>/milestones")
 @login_required
 def case_milestone(case_id: int):
     kind = request.form.get("kind", "")
@@ -130,7 +130,7 @@ def case_milestone(case_id: int):
     return _attempt(case_id, "milestone-" + kind, "milestones", record, _("The milestone is recorded."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/investigation")
+@web_blueprint.post("/cases/<id:case_id>/investigation")
 @login_required
 def case_investigation(case_id: int):
     text = request.form.get("investigation", "")
@@ -145,7 +145,7 @@ def _checklist_answers() -> dict:
             for question, kinds in CHECKLIST.items()}
 
 
-@web_blueprint.post("/cases/<int:case_id>/serious-check")
+@web_blueprint.post("/cases/<id:case_id>/serious-check")
 @login_required
 def case_serious_check(case_id: int):
     return _attempt(case_id, "serious", "serious",
@@ -154,12 +154,12 @@ def case_serious_check(case_id: int):
                     _("The serious-event check is saved."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/actions")
+@web_blueprint.post("/cases/<id:case_id>/actions")
 @login_required
 def case_add_action(case_id: int):
     def add():
         errors = FieldErrors()
-        responsible = _parsed(int, request.form.get("responsible", ""), "responsible", N_("Choose a person."), errors)
+        responsible = _parsed(as_id, request.form.get("responsible", ""), "responsible", N_("Choose a person."), errors)
         due = _parsed(date.fromisoformat, request.form.get("due_date", ""), "due_date",
                       N_("Give the date as YYYY-MM-DD."), errors)
         if responsible is None and "responsible" not in errors.errors:
@@ -171,7 +171,7 @@ def case_add_action(case_id: int):
     return _attempt(case_id, "action", "actions", add, _("The action is added."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/actions/<int:action_id>")
+@web_blueprint.post("/cases/<id:case_id>/actions/<id:action_id>")
 @login_required
 def case_update_action(case_id: int, action_id: int):
     changes = {"status": request.form.get("status", ""), "follow_up_note": request.form.get("follow_up_note", "")}
@@ -185,7 +185,7 @@ def case_update_action(case_id: int, action_id: int):
     return _attempt(case_id, f"action-{action_id}", "actions", update, _("The action is updated."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/comments")
+@web_blueprint.post("/cases/<id:case_id>/comments")
 @login_required
 def case_comment(case_id: int):
     body = request.form.get("body", "")
@@ -193,7 +193,7 @@ def case_comment(case_id: int):
                     _("The comment is added."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/messages")
+@web_blueprint.post("/cases/<id:case_id>/messages")
 @login_required
 def case_message(case_id: int):
     body = request.form.get("body", "")
@@ -205,12 +205,12 @@ def case_message(case_id: int):
                     _("The message is sent to the reporter."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/delegate")
+@web_blueprint.post("/cases/<id:case_id>/delegate")
 @login_required
 def case_delegate(case_id: int):
     def delegate():
         errors = FieldErrors()
-        user_id = _parsed(int, request.form.get("user", ""), "user", N_("Choose a person."), errors)
+        user_id = _parsed(as_id, request.form.get("user", ""), "user", N_("Choose a person."), errors)
         if user_id is None and not errors:
             errors.add("user", N_("Choose a person."))
         errors.raise_if_any()
@@ -218,7 +218,7 @@ def case_delegate(case_id: int):
     return _attempt(case_id, "delegate", "assignee", delegate, _("The case is delegated."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/links")
+@web_blueprint.post("/cases/<id:case_id>/links")
 @login_required
 def case_link(case_id: int):
     number = request.form.get("case", "")
@@ -226,14 +226,14 @@ def case_link(case_id: int):
                     _("The cases are linked."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/links/<int:other_id>/remove")
+@web_blueprint.post("/cases/<id:case_id>/links/<id:other_id>/remove")
 @login_required
 def case_unlink(case_id: int, other_id: int):
     return _attempt(case_id, "unlink", "related", lambda: unlink_cases(db_session(), signed_in_actor(), case_id, other_id),
                     _("The link is removed."))
 
 
-@web_blueprint.post("/cases/<int:case_id>/attachments")
+@web_blueprint.post("/cases/<id:case_id>/attachments")
 @login_required
 def case_attachment(case_id: int):
     def upload():
@@ -251,7 +251,7 @@ def case_attachment(case_id: int):
 UPLOAD_ENDPOINTS["web.case_attachment"] = lambda: state().settings.attachment_max_bytes + MULTIPART_OVERHEAD
 
 
-@web_blueprint.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+@web_blueprint.get("/cases/<id:case_id>/attachments/<id:attachment_id>")
 @login_required
 def case_attachment_download(case_id: int, attachment_id: int):
     try:
@@ -261,7 +261,7 @@ def case_attachment_download(case_id: int, attachment_id: int):
     return attachment_response(attachment, path)
 
 
-@web_blueprint.post("/cases/<int:case_id>/persons/<int:person_id>/reveal")
+@web_blueprint.post("/cases/<id:case_id>/persons/<id:person_id>/reveal")
 @login_required
 def case_reveal(case_id: int, person_id: int):
     """Shown once, in this response only: the next page view has it masked again."""

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from api.notifications import present_notification
 from kia.http import db_session
-from kia.db import utcnow
+from kia.db import as_id, utcnow
 from kia.errors import NotFound
 from notifications.inbox import list_inbox, mark_all_read, mark_read, unread_count
 from web import signed_in_actor, web_blueprint
@@ -25,13 +25,13 @@ def _unread():
 @web_blueprint.get("/notifications")
 @login_required
 def notifications():
-    cursor = request.args.get("cursor", "")
-    page = list_inbox(db_session(), signed_in_actor(), cursor=int(cursor) if cursor.isdigit() else None)
+    cursor = request.args.get("cursor", type=as_id)   # anything but an id: the first page
+    page = list_inbox(db_session(), signed_in_actor(), cursor=cursor)
     return render_template("web/cases/notifications.html", items=[present_notification(n) for n in page.items],
                            next_cursor=page.next_cursor, unread=page.unread_count, paged=bool(cursor))
 
 
-@web_blueprint.post("/notifications/<int:notification_id>/read")
+@web_blueprint.post("/notifications/<id:notification_id>/read")
 @login_required
 def notification_read(notification_id: int):
     try:

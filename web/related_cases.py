@@ -13,6 +13,7 @@ from kia.errors import Forbidden, NotFound, ValidationFailed
 from kia.incidents.services import active_type
 from web import signed_in_actor, web_blueprint
 from web.case_views import field_messages, message_of
+from web.form_rows import to_int
 from web.report_form import field_values, typed_fields
 
 
@@ -38,18 +39,18 @@ def _page(case_id: int, code: str | None, status: int = 200, errors: dict | None
                            personal=may_see_personal_data(actor, case.incident)), status
 
 
-@web_blueprint.get("/cases/<int:case_id>/related-cases/new")
+@web_blueprint.get("/cases/<id:case_id>/related-cases/new")
 @login_required
 def case_related_new(case_id: int):
     return _page(case_id, request.args.get("type"))
 
 
-@web_blueprint.post("/cases/<int:case_id>/related-cases")
+@web_blueprint.post("/cases/<id:case_id>/related-cases")
 @login_required
 def case_add_related(case_id: int):
     session, code = db_session(), request.form.get("type", "")
     incident_type = active_type(session, code)   # None: the service says so at the type
-    data = RelatedCaseInput(type=code, persons=[int(i) for i in request.form.getlist("persons") if i.isdigit()],
+    data = RelatedCaseInput(type=code, persons=[to_int(i, -1) for i in request.form.getlist("persons")],
                             fields=field_values(incident_type, typed_fields(request.form, incident_type))
                             if incident_type else {})
     try:

@@ -161,7 +161,7 @@ def my_reports_page():
     return render_template("web/report/my_reports.html", reports=reports, next_cursor=next_cursor)
 
 
-@web_blueprint.get("/my-reports/<int:report_id>")
+@web_blueprint.get("/my-reports/<id:report_id>")
 @login_required
 def my_report_page(report_id: int):
     try:

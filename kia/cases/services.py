@@ -16,7 +16,7 @@ from kia.access import (
 from kia.cases.lookup import visible_case
 from kia.cases.models import OPEN_STATES, AccessLogEntry, Case, CaseLink, CaseState, CaseWatcher, TimelineEntry
 from kia.cases.workflow import next_states
-from kia.db import utcnow
+from kia.db import as_id, aware, utcnow
 from kia.errors import N_, FieldErrors, Forbidden, InvalidQuery, Msg, NotFound
 from kia.incidents.models import IncidentPerson, IncidentType
 from kia.orgs.models import Membership, OrgUnit, User
@@ -150,9 +150,12 @@ def _decode_cursor(cursor: str, sort: str):
         if cursor_sort != sort:
             raise ValueError("the cursor belongs to another sort order")
         column, _ = SORTS[sort]
-        if value is not None and column.key != "number":
-            value = datetime.fromisoformat(value)
-        return value, int(case_id)
+        if column.key == "number":
+            if not isinstance(value, str):
+                raise ValueError("a case number is text")
+        elif value is not None:
+            value = aware(datetime.fromisoformat(value))
+        return value, as_id(case_id)
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidQuery({"cursor": [Msg(N_("Not a valid cursor."))]}) from exc
 

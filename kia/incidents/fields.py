@@ -1,6 +1,7 @@
 """Validate an incident's type-specific values against the type's field definitions."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +10,11 @@ from kia.errors import N_, FieldErrors
 from kia.incidents.models import FieldKind, IncidentTypeField
 
 MAX_TEXT_LENGTH = 2000
+
+
+def _finite(number: int | float) -> bool:
+    # A whole number is finite however long (math.isfinite would turn it into a float, and overflow past 1e308).
+    return isinstance(number, int) or math.isfinite(number)
 
 
 def parse_datetime(raw: Any, tz: ZoneInfo) -> datetime:
@@ -29,7 +35,9 @@ def _check_value(field: IncidentTypeField, raw: Any, path: str, errors: FieldErr
         else:
             return raw.strip()
     elif kind == FieldKind.NUMBER:
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        # NaN and infinity are numbers to Python (and its JSON reader), but no JSON text can hold them: PostgreSQL
+        # refuses them in a JSONB column, and an answer with them is no JSON.
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not _finite(raw):
             errors.add(path, N_("Must be a number."))
         else:
             return raw

@@ -19,7 +19,7 @@ from kia.access import Actor, may_file_on, record_visibility, subtree_ids
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
 from kia.cases.notices import NewCaseNotices
 from kia.cases.timeline import record
-from kia.db import insert_pending, utcnow
+from kia.db import as_id, aware, insert_pending, utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
 from kia.incidents import personnummer
 from kia.incidents.fields import validate_field_values
@@ -294,7 +294,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, incident_id = json.loads(raw)
-        return datetime.fromisoformat(at), int(incident_id)
+        return aware(datetime.fromisoformat(at)), as_id(incident_id)
     except (ValueError, TypeError) as exc:
         raise InvalidQuery({"cursor": [Msg(N_("Not a valid cursor."))]}) from exc
 
