@@ -31,7 +31,7 @@ from kia.orgs.models import OrgUnit
 from kia.orgs.services import administration_in
 from kia.deadlines.services import sync_obligations
 from kia.reference import in_session, reference_data
-from kia.routing.services import route_case
+from kia.routing.services import RoutingLookups, route_case
 
 MAX_DESCRIPTION_LENGTH = 10_000
 # Clocks on phones drift; a report a few minutes "in the future" is not an error.
@@ -184,12 +184,12 @@ def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incid
 
 
 def open_case(session: Session, case: Case, actor_id: int | None, tz: ZoneInfo, now: datetime,
-              rules: list | None = None) -> list[int]:
+              rules: list | None = None, lookups: RoutingLookups | None = None) -> list[int]:
     """A new case's first steps, at filing or when a related case is added later: its timeline opened, routed
-    (rules, substitutes, those informed), the handler's notice recorded, its deadlines started. Flushes nothing;
-    returns the ids of those informed."""
+    (rules, substitutes, those informed; one filing's cases share their `lookups`), the handler's notice recorded,
+    its deadlines started. Flushes nothing; returns the ids of those informed."""
     record(session, case, actor_id, "case_created", new=CaseState.RECEIVED)
-    informed = route_case(session, case, now)
+    informed = route_case(session, case, now, lookups)
     if case.assignee_id is not None:
         # KIA itself tells the handler (rektor/chef) at once: that is the report to the principal.
         case.milestones.append(Milestone(kind=MilestoneKind.PRINCIPAL_NOTIFIED, at=now, reference="KIA"))
@@ -230,7 +230,8 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
     with session.no_autoflush:
         session.add(incident)
         rules = reference_data(session).deadline_rules
-        informed = [open_case(session, case, reporter_id, tz, now, rules) for case in incident.cases]
+        lookups = RoutingLookups()
+        informed = [open_case(session, case, reporter_id, tz, now, rules, lookups) for case in incident.cases]
     insert_pending(session, keep=incident)   # the cases' ids name them in the notices
     notices = NewCaseNotices.load(session, list(zip(incident.cases, informed)), also=reporter_id)
     if reporter_id in notices.audience.users:   # read with the recipients: the answer names them with no query

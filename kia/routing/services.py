@@ -2,6 +2,7 @@
 nearest holders of each role, on the case's unit or above, receive it."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -93,19 +94,40 @@ def _stand_in(session: Session, case: Case, handler_id: int, now: datetime) -> i
     return substitute_id if Actor.for_user(substitute).holds_role_over(case.org_unit, HANDLES_CASES) else None
 
 
-def route_case(session: Session, case: Case, now: datetime) -> list[int]:
+@dataclass
+class RoutingLookups:
+    """What routing looked up for the cases of one filing, which share their unit: the second and third case of a
+    kränkning reported for three pupils ask the database nothing again."""
+
+    holders: dict[tuple[int, frozenset[Role]], dict[Role, list[int]]] = field(default_factory=dict)
+    stand_ins: dict[tuple[int, int], int | None] = field(default_factory=dict)
+
+    def holders_for(self, session: Session, unit: OrgUnit, roles: frozenset[Role]) -> dict[Role, list[int]]:
+        if (unit.id, roles) not in self.holders:
+            self.holders[(unit.id, roles)] = nearest_holders_by_role(session, unit, set(roles))
+        return self.holders[(unit.id, roles)]
+
+    def stand_in_for(self, session: Session, case: Case, handler_id: int, now: datetime) -> int | None:
+        if (handler_id, case.org_unit.id) not in self.stand_ins:
+            self.stand_ins[(handler_id, case.org_unit.id)] = _stand_in(session, case, handler_id, now)
+        return self.stand_ins[(handler_id, case.org_unit.id)]
+
+
+def route_case(session: Session, case: Case, now: datetime, lookups: RoutingLookups | None = None) -> list[int]:
     """Assign a new case to the nearest holder of the role of the most specific HANDLE rule that has a
     holder (or to that user's active substitute), then inform the holders named by the INFORM rules.
-    Routing is the system's doing: its timeline entries have no actor. Returns the ids informed."""
+    Routing is the system's doing: its timeline entries have no actor. Returns the ids informed. Cases routed
+    together (one filing's) share their `lookups`."""
+    lookups = lookups or RoutingLookups()
     applicable = [r for r in matching_rules(session, case) if case.serious or not r.only_serious]
-    holders = nearest_holders_by_role(session, case.org_unit, {r.role for r in applicable})
+    holders = lookups.holders_for(session, case.org_unit, frozenset(r.role for r in applicable))
     # A rule for a category or for any type may name a role that must not have this case (a säkerhets-
     # samordnare never gets a kränkning case): such a rule is passed over, as if nobody held the role.
     takes_on = roles_taking_on(case.incident_type)
     handler_id = next((holders[r.role][0] for r in applicable
                        if r.purpose == RoutingPurpose.HANDLE and r.role in takes_on and holders.get(r.role)), None)
     if handler_id is not None:
-        substitute_id = _stand_in(session, case, handler_id, now)
+        substitute_id = lookups.stand_in_for(session, case, handler_id, now)
         if substitute_id is not None:
             case.assignee_id = substitute_id
             record(session, case, None, "assigned_to_substitute", field="assignee", old=handler_id,
