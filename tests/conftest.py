@@ -2,6 +2,7 @@
 with Alembic once per run; each test runs in a transaction that is rolled back afterwards."""
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -107,8 +108,23 @@ def api(client, make) -> ApiClient:
     return ApiClient(client, make)
 
 
+@pytest.fixture
+def restore_logging():
+    """For a test that runs kia.logs.configure_logging in this process: the logging set-up as it was, after it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {name: logging.getLogger(name).level for name in ("apscheduler", "gunicorn.error", "gunicorn.access")}
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for name, named_level in named.items():
+        logging.getLogger(name).setLevel(named_level)
+
+
 def pytest_report_header(config):
     return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (set KIA_TEST_DATABASE_URL for PostgreSQL)'}"
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
