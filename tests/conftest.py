@@ -18,6 +18,7 @@ from kia.config import Settings
 from kia.db import make_engine, recreate_postgres_database
 from kia.seed import ensure_reference_data
 from tests.factories import ApiClient, Factory
+from tests.logcheck import PasswordRecorder, RunLog, leaks
 
 TZ = ZoneInfo("Europe/Stockholm")
 POSTGRES_URL = os.environ.get("KIA_TEST_DATABASE_URL", "")
@@ -128,3 +129,33 @@ def pytest_report_header(config):
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+
+# ---- no personal data in any log line of the run (tests/logcheck.py) -------------------------------
+
+_run_log = RunLog()
+_passwords = PasswordRecorder()
+
+
+def pytest_sessionstart(session):
+    _run_log.install()
+    _passwords.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _run_log.uninstall()
+    _passwords.uninstall()
+    found = leaks("\n".join(_run_log.lines), {password: "a password" for password in _passwords.seen})
+    output = REPO_ROOT / "test-output"
+    output.mkdir(exist_ok=True)
+    (output / "test-run.log").write_text("\n".join(_run_log.lines) + "\n", encoding="utf-8")
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"{len(found)} log line(s) of this run hold personal data or a secret "
+                 "(all lines in test-output/test-run.log):", *found[:20]]
+        if reporter is not None:
+            reporter.write_sep("=", "personal data in the log", red=True)
+            for line in lines:
+                reporter.write_line(line)
+        else:
+            print("\n".join(lines))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
