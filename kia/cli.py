@@ -213,7 +213,7 @@ def ready_banner(settings: Settings, session) -> list[str]:
     return [f"KIA is running at {url}/", f"API docs: {url}/api/docs", mail, sign_in]
 
 
-def _print_banner(settings: Settings) -> None:
+def _banner_text(settings: Settings) -> str:
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -221,7 +221,7 @@ def _print_banner(settings: Settings) -> None:
     finally:
         engine.dispose()
     width = max(len(line) for line in lines)
-    click.echo("\n".join(["", "-" * width, *lines, "-" * width, ""]))
+    return "\n".join(["", "-" * width, *lines, "-" * width, ""])
 
 
 HOST_HELP = "Address to listen on; default: KIA_HOST, else 127.0.0.1."
@@ -244,6 +244,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings = Settings.from_env()
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_format)
+    # Read before gunicorn starts, so that printing it holds up nothing: the workers boot right after.
+    banner = _banner_text(settings)
 
     class _Server(BaseApplication):
         def load_config(self):
@@ -258,7 +260,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             # No client address (an anonymous reporter's), referrer or query string (a search for a name).
             self.cfg.set("access_log_format", '"%(m)s %(U)s" %(s)s %(B)s %(M)sms')
             # After the socket is bound, before the workers boot: requests wait on the socket meanwhile.
-            self.cfg.set("when_ready", lambda _arbiter: _print_banner(settings))
+            self.cfg.set("when_ready", lambda _arbiter: click.echo(banner))
 
         def load(self):
             return serving(create_app(settings))
