@@ -330,6 +330,7 @@ def run(host: str | None, port: int | None, workers: int) -> None:
     """Web + API and the scheduler together (what `make run` starts); Ctrl-C stops both."""
     import subprocess
 
+    Settings.from_env()   # a wrong setting stops here, before there is a scheduler to stop
     scheduler_process = subprocess.Popen([sys.executable, "-m", "kia.cli", "scheduler"])
     try:
         serve.callback(host=host, port=port, workers=workers)
