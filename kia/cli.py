@@ -328,10 +328,14 @@ def deadlines_recompute() -> None:
 @click.option("--workers", default=2, show_default=True)
 def run(host: str | None, port: int | None, workers: int) -> None:
     """Web + API and the scheduler together (what `make run` starts); Ctrl-C stops both."""
+    import os
     import subprocess
 
     Settings.from_env()   # a wrong setting stops here, before there is a scheduler to stop
-    scheduler_process = subprocess.Popen([sys.executable, "-m", "kia.cli", "scheduler"])
+    # The links in the scheduler's e-mails (KIA_BASE_URL's default) follow --host and --port.
+    given = {"KIA_HOST": host, "KIA_PORT": str(port) if port else None}
+    env = {**os.environ, **{name: value for name, value in given.items() if value}}
+    scheduler_process = subprocess.Popen([sys.executable, "-m", "kia.cli", "scheduler"], env=env)
     try:
         serve.callback(host=host, port=port, workers=workers)
     finally:
