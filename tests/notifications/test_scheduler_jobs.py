@@ -25,9 +25,14 @@ def test_scheduler_jobs_call_the_dispatcher_and_the_digest(engine, settings):
         jobs.session_factory.kw["bind"].dispose()
 
 
+def _on_the_test_connection(settings, session_factory) -> Jobs:
+    # One sweep: side by side they would share the test's one connection (PostgreSQL; SQLite sweeps with one anyway).
+    return Jobs(replace(settings, sweep_workers=1), session_factory)
+
+
 def test_jobs_that_found_nothing_to_do_log_nothing(caplog, settings, session_factory, tree):
     caplog.set_level(logging.DEBUG)
-    jobs = Jobs(settings, session_factory)
+    jobs = _on_the_test_connection(settings, session_factory)
     jobs.sweep_deadlines(NOW)
     jobs.dispatch_notifications(NOW)
     jobs.send_digests(NOW)
@@ -41,7 +46,7 @@ def test_a_dispatch_that_sent_mail_says_so_in_one_line_with_counts(caplog, setti
     case = file_victimisation(db, reporter)
     notify(db, case, NotificationKind.NEW_CASE, [handler])
     caplog.set_level(logging.DEBUG)
-    stats = Jobs(replace(settings, smtp_host=""), session_factory).dispatch_notifications(NOW)
+    stats = _on_the_test_connection(replace(settings, smtp_host=""), session_factory).dispatch_notifications(NOW)
     assert stats.sent == 1
     [line] = _scheduler_records(caplog)
     assert line.levelno == logging.INFO
@@ -53,7 +58,7 @@ def test_a_sweep_that_took_steps_counts_them_without_naming_anyone(caplog, setti
     make.user(("handler", "S1"))
     file_victimisation(db, make.actor(("reporter", "S1")), org_unit="S1")
     caplog.set_level(logging.DEBUG)
-    result = Jobs(settings, session_factory).sweep_deadlines(NOW + timedelta(days=30))
+    result = _on_the_test_connection(settings, session_factory).sweep_deadlines(NOW + timedelta(days=30))
     assert result.obligations >= 1
     [line] = _scheduler_records(caplog)
     message = line.getMessage()
