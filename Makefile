@@ -2,7 +2,9 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: what running KIA needs (make run), and the development extras on top (make test, make install).
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
@@ -11,49 +13,55 @@ export KIA_SESSION_COOKIE_SECURE ?= 0
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV_STAMP)
 
-## Migrate the SQLite database under instance/, load demo data if it is new, serve web + API on :5000 with the scheduler.
+## Everything, with the development extras (what CI installs before make test).
+install: $(DEV_STAMP)
+
+## Migrate the SQLite database under instance/, load demo data if it is new, serve web + API with the scheduler
+## on KIA_HOST:KIA_PORT (default 127.0.0.1:5000).
 run: $(STAMP)
 	$(BIN)/kia db upgrade
 	if $(BIN)/kia db is-new; then $(BIN)/kia demo-data --incidents 500; fi
-	$(BIN)/kia run --host 127.0.0.1 --port 5000
+	$(BIN)/kia run
 
 ## Debian's chromium and axe-core for the browser tests in tests/e2e (skipped without them).
 browser:
 	.ci/install-browser
 
 ## The whole suite on SQLite (no server needed).
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## The whole suite on PostgreSQL (a fresh database kia_test on the local server).
-test-pg: $(STAMP)
+test-pg: $(DEV_STAMP)
 	KIA_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
-bench-ingest: $(STAMP)
+bench-ingest: $(DEV_STAMP)
 	$(BIN)/python bench/ingest.py
 
 ## Python calls and SQL statements per filing (API, anonymous, web form) against the baseline, and their profiles.
-bench-profile: $(STAMP)
+bench-profile: $(DEV_STAMP)
 	$(BIN)/python bench/profile_filing.py
 
-bench-sweep: $(STAMP)
+bench-sweep: $(DEV_STAMP)
 	$(BIN)/python bench/sweep.py
 
 ## Tertial statistics over 1,000,000 incidents on PostgreSQL (database kia_bench_tertial).
-bench-tertial: $(STAMP)
+bench-tertial: $(DEV_STAMP)
 	$(BIN)/python bench/tertial.py
 
 ## A safety officer's inbox over 200,000 cases on PostgreSQL (database kia_bench_inbox).
-bench-inbox: $(STAMP)
+bench-inbox: $(DEV_STAMP)
 	$(BIN)/python bench/inbox.py
 
 ## Server time of the inbox and case pages over 200,000 cases on PostgreSQL (database kia_bench_pages).
-bench-pages: $(STAMP)
+bench-pages: $(DEV_STAMP)
 	$(BIN)/python bench/pages.py
 
 clean:

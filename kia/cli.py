@@ -9,7 +9,7 @@ import click
 from sqlalchemy import inspect
 
 import kia.models  # noqa: F401 – every mapper, so relationships named by string ("Case") resolve
-from kia.config import SETTINGS_DOC, Settings
+from kia.config import SETTINGS_DOC, Settings, local_url
 from kia.db import make_engine, make_session_factory
 from kia.errors import DomainError, ValidationFailed
 
@@ -188,30 +188,83 @@ def types_add(spec_file: Path, admin_email: str) -> None:
         click.echo(f"Event type {created.code} added.")
 
 
+def ready_banner(settings: Settings, session) -> list[str]:
+    """What `kia serve` and `kia run` print once the socket is bound: where KIA is, where e-mails go, how to sign in."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kia.demo import DEMO_ADMIN, DEMO_PASSWORD, has_demo_sign_in
+
+    url = local_url(settings.host, settings.port)
+    if settings.smtp_host:
+        mail = f"E-mails are sent through {settings.smtp_host}:{settings.smtp_port}"
+    else:
+        folder = settings.instance_path / "mail"
+        try:
+            folder = folder.relative_to(Path.cwd())
+        except ValueError:
+            pass
+        mail = f"E-mails are written to {folder}/ (no KIA_SMTP_HOST)"
+    try:
+        demo = has_demo_sign_in(session)
+    except SQLAlchemyError:   # not migrated yet: the server answers, the sign-in line can wait
+        demo = False
+    sign_in = (f"Sign in as {DEMO_ADMIN} / {DEMO_PASSWORD} (see README for the other roles)" if demo
+               else "Sign in: no demo data here; see README (kia users create, kia demo-data)")
+    return [f"KIA is running at {url}/", f"API docs: {url}/api/docs", mail, sign_in]
+
+
+def _banner_text(settings: Settings) -> str:
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            lines = ready_banner(settings, session)
+    finally:
+        engine.dispose()
+    width = max(len(line) for line in lines)
+    return "\n".join(["", "-" * width, *lines, "-" * width, ""])
+
+
+HOST_HELP = "Address to listen on; default: KIA_HOST, else 127.0.0.1."
+PORT_HELP = "Port to listen on; default: KIA_PORT, else 5000."
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--host", default=None, help=HOST_HELP)
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help=PORT_HELP)
 @click.option("--workers", default=2, show_default=True)
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve web + API with gunicorn (the same server as production)."""
+    import dataclasses
+
     from gunicorn.app.base import BaseApplication
 
     from kia.app import create_app, serving
+    from kia.logs import GunicornLogger, configure_logging
+
+    settings = Settings.from_env()
+    settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
+    configure_logging(settings.log_format)
+    # Read before gunicorn starts, so that printing it holds up nothing: the workers boot right after.
+    banner = _banner_text(settings)
 
     class _Server(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
             # gunicorn's control socket defaults to one path per machine user: keep it per instance,
             # so `make run` and a benchmark server can run side by side.
-            self.cfg.set("control_socket", str(Settings.from_env().instance_path / "gunicorn.ctl"))
+            self.cfg.set("control_socket", str(settings.instance_path / "gunicorn.ctl"))
             self.cfg.set("workers", workers)
             self.cfg.set("threads", 4)
+            self.cfg.set("logger_class", GunicornLogger)
             self.cfg.set("accesslog", "-")
+            # No client address (an anonymous reporter's), referrer or query string (a search for a name).
+            self.cfg.set("access_log_format", '"%(m)s %(U)s" %(s)s %(B)s %(M)sms')
+            # After the socket is bound, before the workers boot: requests wait on the socket meanwhile.
+            self.cfg.set("when_ready", lambda _arbiter: click.echo(banner))
 
         def load(self):
-            return serving(create_app())
+            return serving(create_app(settings))
 
-    click.echo(f"KIA on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
     _Server().run()
 
 
@@ -225,12 +278,12 @@ def show_settings() -> None:
 @main.command()
 def scheduler() -> None:
     """Run the scheduler: deadline sweeps, notification dispatch, nightly housekeeping."""
-    import logging
-
+    from kia.logs import configure_logging
     from kia.scheduler import run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    run(settings)
 
 
 @main.group()
@@ -270,14 +323,19 @@ def deadlines_recompute() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--host", default=None, help=HOST_HELP)
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help=PORT_HELP)
 @click.option("--workers", default=2, show_default=True)
-def run(host: str, port: int, workers: int) -> None:
+def run(host: str | None, port: int | None, workers: int) -> None:
     """Web + API and the scheduler together (what `make run` starts); Ctrl-C stops both."""
+    import os
     import subprocess
 
-    scheduler_process = subprocess.Popen([sys.executable, "-m", "kia.cli", "scheduler"])
+    Settings.from_env()   # a wrong setting stops here, before there is a scheduler to stop
+    # The links in the scheduler's e-mails (KIA_BASE_URL's default) follow --host and --port.
+    given = {"KIA_HOST": host, "KIA_PORT": str(port) if port else None}
+    env = {**os.environ, **{name: value for name, value in given.items() if value}}
+    scheduler_process = subprocess.Popen([sys.executable, "-m", "kia.cli", "scheduler"], env=env)
     try:
         serve.callback(host=host, port=port, workers=workers)
     finally:

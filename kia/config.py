@@ -25,7 +25,10 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_PUBLIC_REQUESTS_PER_MINUTE": ("30", "Requests per minute from one client address to the public (no-login) API."),
     "KIA_PUBLIC_REPORTS_PER_HOUR": ("10", "Anonymous reports per hour from one client address."),
     "KIA_FOLLOWUP_FAILURES_PER_HOUR": ("10", "Wrong follow-up codes per hour from one client address; then it must wait."),
-    "KIA_BASE_URL": ("http://127.0.0.1:5000", "Public address of the web UI, for links in e-mails (…/cases/<id>)."),
+    "KIA_HOST": ("127.0.0.1", "Address `kia run` and `kia serve` listen on (0.0.0.0: every interface)."),
+    "KIA_PORT": ("5000", "Port `kia run` and `kia serve` listen on."),
+    "KIA_BASE_URL": ("http://<KIA_HOST>:<KIA_PORT>", "Public address of the web UI, for links in e-mails (…/cases/<id>)."),
+    "KIA_LOG_FORMAT": ("text", "text: plain lines for a console; json: one JSON object a line, for a log collector."),
     "KIA_SMTP_HOST": ("(none)", "SMTP server for e-mail. Unset: e-mails are written to <instance>/mail/ instead."),
     "KIA_SMTP_PORT": ("587", "SMTP port."),
     "KIA_SMTP_USER": ("(none)", "SMTP login; unset: no login."),
@@ -41,6 +44,21 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def log_format_from_env() -> str:
+    """KIA_LOG_FORMAT alone, for gunicorn's logger, which is set up before any app or Settings exists."""
+    log_format = _env("KIA_LOG_FORMAT", "text").lower()
+    if log_format not in ("text", "json"):
+        raise ValueError("KIA_LOG_FORMAT must be text or json")
+    return log_format
+
+
+def local_url(host: str, port: int) -> str:
+    """Where a browser on this machine reaches a server listening on host:port."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -92,11 +110,15 @@ class Settings:
     notification_max_attempts: int = 10
     sweep_workers: int = 2
     trusted_proxies: int = 0           # 0: the client is the peer address; never trust headers by default
+    host: str = "127.0.0.1"
+    port: int = 5000
+    log_format: str = "text"           # or "json"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         instance_path = Path(overrides.pop("instance_path", None) or _env("KIA_INSTANCE_PATH", "instance")).resolve()
         database_url = _env("KIA_DATABASE_URL") or f"sqlite:///{instance_path / 'kia.db'}"
+        host, port = _env("KIA_HOST", "127.0.0.1"), int(_env("KIA_PORT", "5000"))
         values = dict(
             instance_path=instance_path,
             database_url=database_url,
@@ -111,7 +133,7 @@ class Settings:
             public_requests_per_minute=int(_env("KIA_PUBLIC_REQUESTS_PER_MINUTE", "30")),
             public_reports_per_hour=int(_env("KIA_PUBLIC_REPORTS_PER_HOUR", "10")),
             followup_failures_per_hour=int(_env("KIA_FOLLOWUP_FAILURES_PER_HOUR", "10")),
-            base_url=_env("KIA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+            base_url=(_env("KIA_BASE_URL") or local_url(host, port)).rstrip("/"),
             smtp_host=_env("KIA_SMTP_HOST", ""),
             smtp_port=int(_env("KIA_SMTP_PORT", "587")),
             smtp_user=_env("KIA_SMTP_USER", ""),
@@ -121,12 +143,17 @@ class Settings:
             notification_max_attempts=int(_env("KIA_NOTIFICATION_MAX_ATTEMPTS", "10")),
             sweep_workers=int(_env("KIA_SWEEP_WORKERS", "2")),
             trusted_proxies=int(_env("KIA_TRUSTED_PROXIES", "0")),
+            host=host,
+            port=port,
+            log_format=log_format_from_env(),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
             raise ValueError("KIA_DEFAULT_LANGUAGE must be sv or en")
         if values["stats_suppression_threshold"] < 2:
             raise ValueError("KIA_STATS_SUPPRESSION_THRESHOLD must be 2 or more")
+        if not 0 < values["port"] < 65536:
+            raise ValueError("KIA_PORT must be a port number, 1 to 65535")
         for name in ("public_requests_per_minute", "public_reports_per_hour", "followup_failures_per_hour",
                      "notification_max_attempts", "sweep_workers"):
             if values[name] < 1:

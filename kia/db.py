@@ -99,6 +99,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str, pool_size: int = 5, **kwargs) -> Engine:
+    # A failed statement's message (logged with its traceback) leaves out the values: they may be a
+    # personal number, a name or a password hash.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kia.access import Actor
+from kia.auth.passwords import verify_password
 from kia.cases.milestones import MilestoneInput, record_milestone, update_case
 from kia.cases.models import Case
 from kia.cases.workflow import TransitionInput, transition
@@ -23,6 +24,7 @@ from kia.orgs.services import create_org_unit, create_user, user_by_email
 
 DEMO_PASSWORD = "kia-demo-2026"
 DEMO_DOMAIN = "demo.kia.stockholm.se"
+DEMO_ADMIN = f"admin@{DEMO_DOMAIN}"
 
 GRUNDSKOLOR = [
     ("ENGEL", "Engelbrektsskolan"), ("ADOLF", "Adolf Fredriks skola"), ("ERIKS", "Eriksdalsskolan"),
@@ -72,6 +74,12 @@ DESCRIPTIONS = {
     "undue_influence": ["Vårdnadshavare erbjöd pengar för ett högre betyg."],
 }
 LOCATIONS = ["Klassrum", "Korridor", "Skolgården", "Matsalen", "Idrottshallen", "Omklädningsrum", "Entré", "Fritids"]
+
+
+def has_demo_sign_in(session: Session) -> bool:
+    """Whether the demo admin can sign in with the README's password (not deactivated, not changed)."""
+    admin = user_by_email(session, DEMO_ADMIN)
+    return admin is not None and admin.active and verify_password(admin.password_hash, DEMO_PASSWORD)
 
 
 def build_demo_organisation(session: Session) -> bool:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session, sessionmaker
 
 from kia.config import Settings
 from kia.db import make_engine, make_session_factory, utcnow
@@ -31,11 +33,13 @@ DISPATCH_EVERY = timedelta(seconds=5)
 class Jobs:
     """The scheduler's jobs, each with its own session; also called directly by `kia` commands and tests."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, session_factory: sessionmaker[Session] | None = None):
         self.settings = settings
-        # The side-by-side sweeps, the dispatcher and the housekeeping each hold a connection at times.
-        pool_size = max(3, settings.sweep_workers + 2)
-        self.session_factory = make_session_factory(make_engine(settings.database_url, pool_size=pool_size))
+        if session_factory is None:
+            # The side-by-side sweeps, the dispatcher and the housekeeping each hold a connection at times.
+            pool_size = max(3, settings.sweep_workers + 2)
+            session_factory = make_session_factory(make_engine(settings.database_url, pool_size=pool_size))
+        self.session_factory = session_factory
 
     def sweep_deadlines(self, now: datetime | None = None):
         now = now or utcnow()
@@ -45,24 +49,49 @@ class Jobs:
                 log.info("deadline rules changed: %s open cases recomputed", recomputed)
         result = sweep_side_by_side(self.session_factory, now, self.settings.sweep_workers)
         if result.obligations:
-            log.info("deadline sweep: %s steps, %s notifications", result.steps, result.notifications)
+            steps = ", ".join(f"{count} {step}" for step, count in result.steps.items() if count)
+            log.info("deadline sweep: %s obligations due, steps taken: %s; %s notifications queued",
+                     result.obligations, steps or "none", result.notifications)
         return result
 
     def dispatch_notifications(self, now: datetime | None = None):
         from notifications.dispatcher import dispatch
 
-        return dispatch(self.session_factory, self.settings, now or utcnow())
+        stats = dispatch(self.session_factory, self.settings, now or utcnow())
+        if stats.sent or stats.retried or stats.failed:
+            log.info("notifications: %s sent, %s to retry, %s failed for good",
+                     stats.sent, stats.retried, stats.failed)
+        return stats
 
     def send_digests(self, now: datetime | None = None):
         from notifications.digest import send_digests
 
-        return send_digests(self.session_factory, self.settings, now or utcnow())
+        stats = send_digests(self.session_factory, self.settings, now or utcnow())
+        if stats.mails or stats.retried or stats.failed:
+            log.info("daily digests: %s sent carrying %s notifications, %s to retry, %s failed for good",
+                     stats.mails, stats.items, stats.retried, stats.failed)
+        return stats
 
     def housekeeping(self, now: datetime | None = None):
         now = now or utcnow()
         with self.session_factory() as session:
             purged = purge_before(session, now - timedelta(days=1))
-        log.info("housekeeping: %s rate-limit windows purged", purged)
+        if purged:
+            log.info("housekeeping: %s rate-limit windows purged", purged)
+        return purged
+
+
+def logged(job: Callable[[], object], what: str) -> Callable[[], None]:
+    """The job as the scheduler runs it: a failure is one log record with its cause and traceback, and the
+    job runs again at its next time (APScheduler's executor, kept at WARNING, would otherwise be the one to say)."""
+    def run_job() -> None:
+        try:
+            job()
+        except Exception:
+            log.exception("%s failed", what)
+
+    run_job.__name__ = run_job.__qualname__ = f"{what} (logged)"
+    return run_job
 
 
 def run(settings: Settings) -> None:
@@ -70,12 +99,14 @@ def run(settings: Settings) -> None:
     jobs = Jobs(settings)
     scheduler = BlockingScheduler(timezone=settings.timezone, executors={"default": ThreadPoolExecutor(4)},
                                   job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
-    scheduler.add_job(jobs.sweep_deadlines, IntervalTrigger(seconds=SWEEP_EVERY.total_seconds()),
+    scheduler.add_job(logged(jobs.sweep_deadlines, "deadline sweep"),
+                      IntervalTrigger(seconds=SWEEP_EVERY.total_seconds()),
                       id="sweep", next_run_time=datetime.now(settings.timezone))
-    scheduler.add_job(jobs.dispatch_notifications, IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
+    scheduler.add_job(logged(jobs.dispatch_notifications, "notification dispatch"),
+                      IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
                       id="dispatch", next_run_time=datetime.now(settings.timezone))
-    scheduler.add_job(jobs.send_digests, CronTrigger(hour=7, minute=0), id="digests")
-    scheduler.add_job(jobs.housekeeping, CronTrigger(hour=3, minute=30), id="housekeeping")
+    scheduler.add_job(logged(jobs.send_digests, "daily digests"), CronTrigger(hour=7, minute=0), id="digests")
+    scheduler.add_job(logged(jobs.housekeeping, "housekeeping"), CronTrigger(hour=3, minute=30), id="housekeeping")
 
     def stop(_signum, _frame):
         scheduler.shutdown(wait=False)

@@ -1,7 +1,6 @@
 """The daily digest: each user who chose one gets their pending non-urgent e-mails as one message a day."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -16,8 +15,6 @@ from notifications.channels import DeliveryFailed, DeliveryRefused
 from notifications.channels.email import FolderMailer, SmtpMailer, build_message, mailer_for
 from notifications.dispatcher import mark_sent, record_failure
 from notifications.render import language_of, link_for, render, render_digest
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,5 +93,4 @@ def send_digests(session_factory: sessionmaker[Session], settings: Settings,
                 session.expunge_all()
     finally:
         mailer.close()
-    log.info("daily digests: %s", stats)
     return stats

@@ -2,6 +2,7 @@
 with Alembic once per run; each test runs in a transaction that is rolled back afterwards."""
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ from kia.config import Settings
 from kia.db import make_engine, recreate_postgres_database
 from kia.seed import ensure_reference_data
 from tests.factories import ApiClient, Factory
+from tests.logcheck import PasswordRecorder, RunLog, leaks
 
 TZ = ZoneInfo("Europe/Stockholm")
 POSTGRES_URL = os.environ.get("KIA_TEST_DATABASE_URL", "")
@@ -107,8 +109,53 @@ def api(client, make) -> ApiClient:
     return ApiClient(client, make)
 
 
+@pytest.fixture
+def restore_logging():
+    """For a test that runs kia.logs.configure_logging in this process: the logging set-up as it was, after it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    named = {name: logging.getLogger(name).level for name in ("apscheduler", "gunicorn.error", "gunicorn.access")}
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    for name, named_level in named.items():
+        logging.getLogger(name).setLevel(named_level)
+
+
 def pytest_report_header(config):
     return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite (set KIA_TEST_DATABASE_URL for PostgreSQL)'}"
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- no personal data in any log line of the run (tests/logcheck.py) -------------------------------
+
+_run_log = RunLog()
+_passwords = PasswordRecorder()
+
+
+def pytest_sessionstart(session):
+    _run_log.install()
+    _passwords.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _run_log.uninstall()
+    _passwords.uninstall()
+    found = leaks("\n".join(_run_log.lines), {password: "a password" for password in _passwords.seen})
+    output = REPO_ROOT / "test-output"
+    output.mkdir(exist_ok=True)
+    (output / "test-run.log").write_text("\n".join(_run_log.lines) + "\n", encoding="utf-8")
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"{len(found)} log line(s) of this run hold personal data or a secret "
+                 "(all lines in test-output/test-run.log):", *found[:20]]
+        if reporter is not None:
+            reporter.write_sep("=", "personal data in the log", red=True)
+            for line in lines:
+                reporter.write_line(line)
+        else:
+            print("\n".join(lines))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -23,7 +23,8 @@ def test_one_trusted_proxy_gives_the_client_address(settings, session_factory):
     assert _client_address(behind_proxy, session_factory, headers) == "203.0.113.9"
 
 
-def test_the_servers_entry_point_serves_with_start_up_frozen_out_of_the_collectors_way(tmp_path, monkeypatch):
+def test_the_servers_entry_point_serves_with_start_up_frozen_out_of_the_collectors_way(tmp_path, monkeypatch,
+                                                                                      restore_logging):
     # What `gunicorn 'kia.wsgi:app'` imports: an app from the environment, start-up's objects frozen, so a full
     # collection no longer walks them in the middle of a request.
     import gc

@@ -305,6 +305,12 @@ def test_settings_lists_every_kia_variable_the_code_reads(kia):
     assert "KIA_SECRET_KEY  (default: generated into <instance>/secret_key)" in result.output
 
 
+def test_the_readmes_settings_table_lists_every_setting():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.partition("## Settings")[2].partition("\n## ")[0]
+    assert sorted(re.findall(r"^\| `(KIA_[A-Z_]+)` \|", table, re.M)) == sorted(SETTINGS_DOC)
+
+
 def test_every_command_works_in_a_fresh_interpreter(tmp_path):
     """In the test process every model module is already imported; a real `kia` starts without them."""
     cli = Cli(tmp_path)
@@ -367,3 +373,4 @@ def test_workers_starting_together_on_a_fresh_instance_share_one_secret_key(tmp_
             worker.join()
         assert len(set(keys)) == 1 and keys[0], keys
         assert (instance / "secret_key").read_text() == keys[0]
+

@@ -45,8 +45,13 @@ def build_message(settings: Settings, to: str, rendered: Rendered, key: str, lan
     return message
 
 
+ADDRESS = re.compile(r"[^\s<>()'\",;:@]+@[^\s<>()'\",;:]+")
+
+
 def _describe(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:300]
+    """The error as kept on the row and logged: a refused recipient's address (SMTPRecipientsRefused names it)
+    is not repeated, since the row already says whom it was for."""
+    return ADDRESS.sub("<address>", f"{type(error).__name__}: {error}")[:300]
 
 
 class SmtpMailer:

@@ -41,8 +41,15 @@ class SmtpServer:
         self.port, self.delay, self.authenticator = port, delay, authenticator
         self.messages: list[EmailMessage] = []
         self.refuse_next = 0   # answer 451 (try later) to this many messages
+        self.unknown: set[str] = set()   # recipients answered 550 (no such mailbox)
         self._lock = threading.Lock()
         self._controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.unknown:
+            return f"550 5.1.1 <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:

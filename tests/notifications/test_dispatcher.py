@@ -145,6 +145,21 @@ def test_smtp_login_failure_never_shows_the_password(db, session_factory, smtp_p
     assert "SMTPAuthenticationError" in row.last_error
 
 
+def test_a_refused_recipient_is_not_named_in_the_error_or_the_log(db, session_factory, smtp, smtp_settings, people,
+                                                                  caplog):
+    handler_sv, _, reporter = people
+    smtp.unknown.add(handler_sv.email)
+    notify(db, file_victimisation(db, reporter), NotificationKind.ASSIGNED, [handler_sv])
+    caplog.set_level("DEBUG")
+    assert dispatch(session_factory, smtp_settings, NOW).retried == 1
+    [row] = [r for r in rows_of(db, "test:") if r.channel == Channel.EMAIL]
+    assert "SMTPRecipientsRefused" in row.last_error and "550" in row.last_error
+    # KIA's own lines (the test's SMTP server, aiosmtpd, logs the conversation under mail.log).
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("notifications"))
+    assert handler_sv.email not in row.last_error and handler_sv.email not in logged
+    assert row.last_error in logged   # the cause is logged, without the address
+
+
 def test_without_smtp_host_mails_go_to_the_local_folder(db, session_factory, settings, people, make):
     handler_sv, _, reporter = people
     case = file_victimisation(db, reporter)
