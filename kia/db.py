@@ -241,8 +241,8 @@ class _TableWriter:
 
     returning: Any                       # INSERT … RETURNING the ids, in the rows' order
     plain: Any                           # INSERT
-    keys: dict[Any, str]                 # column → attribute
-    primary_key: Any
+    columns: list[tuple[str, str]]       # (column, attribute) of every column but the id
+    id_key: str                          # the id's attribute
     parents: list[tuple[str, list[tuple[str, str]]]]    # many-to-one: attribute, [(own key, parent's key)]
     children: list[tuple[str, list[tuple[str, str]]]]   # one-to-many: attribute, [(own key, child's key)]
     defaults: list[tuple[str, Any]]      # attribute, the column's default (a value or a callable)
@@ -266,7 +266,8 @@ def _writer(mapper) -> _TableWriter:
 
     return _TableWriter(
         returning=insert(table).returning(primary_key, sort_by_parameter_order=True), plain=insert(table),
-        keys=keys, primary_key=primary_key,
+        columns=[(column.name, key) for column, key in keys.items() if column is not primary_key],
+        id_key=keys[primary_key],
         parents=[(r.key, pairs(r)) for r in mapper.relationships if r.direction is MANYTOONE],
         children=[(r.key, pairs(r)) for r in mapper.relationships if r.direction is ONETOMANY],
         defaults=[(keys[c], c.default) for c in table.columns if c.default is not None])
@@ -274,8 +275,7 @@ def _writer(mapper) -> _TableWriter:
 
 def _insert_rows_of(session: Session, objects: list, with_ids: bool) -> None:
     writer = _writer(inspect(objects[0]).mapper)
-    names = [(column.name, key) for column, key in writer.keys.items() if column is not writer.primary_key]
-    pk = writer.keys[writer.primary_key]
+    pk = writer.id_key
     rows = []
     for obj in objects:
         values = obj.__dict__
@@ -289,7 +289,7 @@ def _insert_rows_of(session: Session, objects: list, with_ids: bool) -> None:
         for attribute, default in writer.defaults:
             if values.get(attribute) is None:
                 setattr(obj, attribute, default.arg(None) if default.is_callable else default.arg)
-        rows.append({name: values.get(key) for name, key in names})
+        rows.append({name: values.get(key) for name, key in writer.columns})
     connection = session.connection()
     if not with_ids:
         connection.execute(writer.plain, rows)

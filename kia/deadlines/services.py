@@ -84,13 +84,11 @@ def _existing(session: Session, case: Case) -> list[Obligation]:
     return list(session.scalars(select(Obligation).where(Obligation.case_id == case.id)))
 
 
-def sync_obligations(session: Session, case: Case, tz: ZoneInfo, now: datetime,
-                     rules: list[DeadlineRule] | None = None) -> list[Obligation]:
+def sync_obligations(session: Session, case: Case, tz: ZoneInfo, now: datetime) -> list[Obligation]:
     """Bring the case's obligations in line with the rules and the case, and set case.next_due_at.
     Runs inside the change that triggered it (the caller commits) and flushes nothing, so filing can
-    call it before the registration number exists."""
-    if rules is None:
-        rules = active_deadline_rules(session)
+    call it before the registration number exists. The rules are the process's kept ones: no query."""
+    rules = active_deadline_rules(session)
     existing = _existing(session, case)
     by_rule = {o.rule_id: o for o in existing if o.rule_id is not None}
     by_action = {o.action_id: o for o in existing if o.action_id is not None}
@@ -146,14 +144,12 @@ def resync_open_cases(session: Session, tz: ZoneInfo, now: datetime, batch: int 
 
     last_id, count = 0, 0
     while True:
-        # Loaded per batch: expunge_all below detaches everything, the rules included.
-        rules = active_deadline_rules(session)
         cases = session.scalars(select(Case).where(Case.state.in_(OPEN_STATES), Case.id > last_id)
                                 .order_by(Case.id).limit(batch)).all()
         if not cases:
             return count
         for case in cases:
-            sync_obligations(session, case, tz, now, rules)
+            sync_obligations(session, case, tz, now)
         last_id = cases[-1].id
         count += len(cases)
         session.commit()

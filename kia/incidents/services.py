@@ -184,7 +184,7 @@ def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incid
 
 
 def open_case(session: Session, case: Case, actor_id: int | None, tz: ZoneInfo, now: datetime,
-              rules: list | None = None, lookups: RoutingLookups | None = None) -> list[int]:
+              lookups: RoutingLookups | None = None) -> list[int]:
     """A new case's first steps, at filing or when a related case is added later: its timeline opened, routed
     (rules, substitutes, those informed; one filing's cases share their `lookups`), the handler's notice recorded,
     its deadlines started. Flushes nothing; returns the ids of those informed."""
@@ -193,7 +193,7 @@ def open_case(session: Session, case: Case, actor_id: int | None, tz: ZoneInfo, 
     if case.assignee_id is not None:
         # KIA itself tells the handler (rektor/chef) at once: that is the report to the principal.
         case.milestones.append(Milestone(kind=MilestoneKind.PRINCIPAL_NOTIFIED, at=now, reference="KIA"))
-    sync_obligations(session, case, tz, now, rules)
+    sync_obligations(session, case, tz, now)
     return informed
 
 
@@ -229,9 +229,8 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
     # Nothing is flushed before everything is in place; routing and the look-ups below only read.
     with session.no_autoflush:
         session.add(incident)
-        rules = reference_data(session).deadline_rules
         lookups = RoutingLookups()
-        informed = [open_case(session, case, reporter_id, tz, now, rules, lookups) for case in incident.cases]
+        informed = [open_case(session, case, reporter_id, tz, now, lookups) for case in incident.cases]
     insert_pending(session, keep=incident)   # the cases' ids name them in the notices
     notices = NewCaseNotices.load(session, list(zip(incident.cases, informed)), also=reporter_id)
     if reporter_id in notices.audience.users:   # read with the recipients: the answer names them with no query
