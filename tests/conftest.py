@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 import kia.models  # noqa: F401
@@ -51,6 +52,18 @@ def engine(database_url):
 @pytest.fixture(scope="session")
 def is_postgres(engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def record_statements(connection, request) -> list[str]:
+    """The SQL the test's connection sends from now until the test ends, appended to the list returned."""
+    statements: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", listener)
+    request.addfinalizer(lambda: event.remove(connection, "before_cursor_execute", listener))
+    return statements
 
 
 @pytest.fixture

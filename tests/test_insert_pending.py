@@ -3,12 +3,13 @@ what `keep` reaches left in the session as if loaded and the rest let go; never 
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind, TimelineEntry
 from kia.db import insert_pending
 from kia.incidents.models import Incident, IncidentPerson, IncidentType, PersonCategory, PersonRole
 from kia.incidents.numbering import provisional_number
+from tests.conftest import record_statements
 
 AT = datetime(2026, 11, 20, 7, 30, tzinfo=timezone.utc)
 
@@ -29,10 +30,9 @@ def _graph(db, tree):
     return incident, entries
 
 
-def test_the_graph_is_written_with_its_keys_and_kept_as_loaded(db, tree):
+def test_the_graph_is_written_with_its_keys_and_kept_as_loaded(db, connection, request, tree):
     incident, entries = _graph(db, tree)
-    statements = []
-    event.listen(db.get_bind(), "before_cursor_execute", lambda *a: statements.append(a[2]))
+    statements = record_statements(connection, request)
     insert_pending(db, keep=incident)
     tables = [s.split("(")[0].split()[-1] for s in statements if s.startswith("INSERT")]
     # Parents first; one statement a table (SQLite may send the rows of one one by one).

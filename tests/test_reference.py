@@ -2,12 +2,13 @@
 rolled-back one is not, and the kept objects stay out of every session."""
 from __future__ import annotations
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import inspect, select, update
 
 from kia.incidents.type_changes import change_incident_type
 from kia.orgs.services import create_org_unit
 from kia.reference import ReferenceVersion, reference_data
 from kia.routing.models import RoutingRule
+from tests.conftest import record_statements
 from tests.factories import incident_body
 
 
@@ -15,20 +16,8 @@ def _token(db) -> str:
     return db.scalar(select(ReferenceVersion.token))
 
 
-class Statements:
-    def __init__(self, connection):
-        self.count = 0
-        self.connection = connection
-
-    def __enter__(self):
-        event.listen(self.connection, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *_):
-        event.remove(self.connection, "before_cursor_execute", self._count)
-
-    def _count(self, _connection, _cursor, statement, *_args):
-        self.count += not statement.startswith(("SAVEPOINT", "RELEASE"))   # the test's transaction, not the reads
+def _reads(statements: list[str]) -> int:
+    return sum(not s.startswith(("SAVEPOINT", "RELEASE")) for s in statements)   # not the test's transaction
 
 
 def test_a_change_by_the_service_is_seen_by_the_next_transaction(db, session_factory, make, tree):
@@ -63,18 +52,18 @@ def test_a_new_unit_is_found_by_code_with_its_ancestors(db, tree):
     assert [u.id for u in chain] == chain[-1].ancestor_ids
 
 
-def test_the_token_is_read_once_a_transaction_and_nothing_else_while_it_holds(db, connection):
+def test_the_token_is_read_once_a_transaction_and_nothing_else_while_it_holds(db, connection, request):
     reference_data(db)
     db.commit()
-    with Statements(connection) as statements:
-        first = reference_data(db)
-        reference_data(db)
-        reference_data(db)
-    assert statements.count == 1
+    statements = record_statements(connection, request)
+    first = reference_data(db)
+    reference_data(db)
+    reference_data(db)
+    assert _reads(statements) == 1
     db.commit()
-    with Statements(connection) as statements:
-        assert reference_data(db) is first
-    assert statements.count == 1
+    statements = record_statements(connection, request)
+    assert reference_data(db) is first
+    assert _reads(statements) == 1
 
 
 def test_what_is_kept_is_in_no_session_after_a_filing(db, api, tree):

@@ -5,10 +5,10 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event
 
 from kia.orgs.services import create_org_unit
 
+from tests.conftest import record_statements
 from tests.stats.conftest import incidents  # noqa: F401 – fixture
 
 PAGE = "/lagesbild?org_unit=UTBF&year=2026&tertial=2"
@@ -79,24 +79,13 @@ def test_the_rektors_page_shows_the_schools_figures_as_the_analysts_does(client,
     assert main(analysts) == main(html)
 
 
-def count_statements(connection, request) -> list[str]:
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(connection, "before_cursor_execute", listener)
-    request.addfinalizer(lambda: event.remove(connection, "before_cursor_execute", listener))
-    return statements
-
-
 def test_the_rektors_page_takes_as_many_statements_whatever_the_school_holds(
         client, db, make, tree, incidents, connection, request):
     """No query per unit, type, tertial's case or person: more of them cost no more statements."""
     sign_in(client, make.user(("handler", "GRU")))   # a rektor over two schools
     page = "/lagesbild?org_unit=GRU&year=2026&tertial=2"
     client.get(page)
-    statements = count_statements(connection, request)
+    statements = record_statements(connection, request)
     assert client.get(page).status_code == 200
     few = len(statements)
     assert few <= 25, statements
