@@ -57,19 +57,20 @@ def build(url: str, cases: int, seed: int) -> None:
              [(analyst_id, analyst_id, city_id, "analyst")])
         # Every incident has one or two persons, every case a short timeline: the tables the page reads
         # by case/incident are as large as the cases.
-        cursor.execute("SELECT id, reported_at FROM incidents ORDER BY id")
+        cursor.execute("SELECT id, incident_type_id, org_unit_id, occurred_at FROM incidents ORDER BY id")
         incidents = cursor.fetchall()
         persons, n = [], 0
-        for incident_id, _ in incidents:
+        for incident_id, *incident in incidents:
             for position in range(rng.choice((1, 1, 2))):
                 n += 1
                 pupil = rng.random() < 0.6
-                persons.append((n, incident_id, position, "affected" if position == 0 else "perpetrator",
+                persons.append((n, incident_id, *incident, position, "affected" if position == 0 else "perpetrator",
                                 "pupil" if pupil else "staff", rng.choice(("female", "male")),
                                 f"Person {n}", "7B" if pupil else None,
                                 f"20{rng.randint(10, 19)}0101-{rng.randint(1000, 9999)}"))
-        copy(cursor, "incident_persons", ["id", "incident_id", "position", "role", "category", "gender", "name",
-                                          "class_name", "personal_number"], persons)
+        copy(cursor, "incident_persons", ["id", "incident_id", "incident_type_id", "org_unit_id", "occurred_at",
+                                          "position", "role", "category", "gender", "name", "class_name",
+                                          "personal_number"], persons)
         cursor.execute("SELECT id, org_unit_id, state, created_at FROM cases ORDER BY id")
         all_cases = cursor.fetchall()
         timeline, n = [], 0

@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("KIA_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--requests", type=int, default=200, help="measured requests per way of filing")
     parser.add_argument("--top", type=int, default=25, help="lines of each profile shown (0: none)")
+    parser.add_argument("--dump", metavar="DIR", help="also write each way's profile to DIR/<way>.pstats")
     args = parser.parse_args(argv)
 
     data = prepare_database(args.database_url)
@@ -99,6 +100,9 @@ def main(argv=None) -> int:
             send(way)
         profile.disable()
         stats = pstats.Stats(profile)
+        if args.dump:
+            Path(args.dump).mkdir(parents=True, exist_ok=True)
+            stats.dump_stats(Path(args.dump) / f"{way}.pstats")
         results[way] = (stats.total_calls / args.requests, (counter.statements - before) / args.requests, stats)
     base_calls = results["baseline"][0]
     print(f"\nper request, {args.requests} each (Flask test client in-process; PostgreSQL)")

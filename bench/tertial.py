@@ -153,8 +153,10 @@ def load(url: str, incidents: int, seed: int) -> None:
                                    "reported_at", "description"],
              ((i + 1, f"B-{i + 1}", chosen_types[i], chosen_units[i], occurred[i], occurred[i], occurred[i], "-")
               for i in range(incidents)))
-        copy(cursor, "incident_persons", ["id", "incident_id", "role", "category", "gender"],
-             ((i + 1, i + 1, "affected", rng.choice(("staff", "pupil")), rng.choice(("female", "male")))
+        copy(cursor, "incident_persons", ["id", "incident_id", "incident_type_id", "org_unit_id", "occurred_at", "role",
+                                          "category", "gender"],
+             ((i + 1, i + 1, chosen_types[i], chosen_units[i], occurred[i], "affected", rng.choice(("staff", "pupil")),
+               rng.choice(("female", "male")))
               for i in range(incidents)))
         states = rng.choices(STATES, k=incidents)
         serious = [rng.random() < 0.02 for _ in range(incidents)]

@@ -16,7 +16,8 @@ AT = datetime(2026, 11, 20, 7, 30, tzinfo=timezone.utc)
 
 def _graph(db, tree):
     kind = db.scalar(select(IncidentType).where(IncidentType.code == "victimisation"))
-    pupils = [IncidentPerson(position=i, role=PersonRole.AFFECTED, category=PersonCategory.PUPIL, gender="female")
+    pupils = [IncidentPerson(position=i, role=PersonRole.AFFECTED, category=PersonCategory.PUPIL, gender="female",
+                             incident_type_id=kind.id, org_unit_id=tree["S1"].id, occurred_at=AT)
               for i in range(2)]
     incident = Incident(number=provisional_number(), incident_type=kind, org_unit=tree["S1"], occurred_at=AT,
                         known_at=AT, reported_at=AT, location="", description="Kränkning på rasten.",

@@ -76,3 +76,40 @@ def test_one_notification_per_user_keeps_what_was_read(tmp_path):
             refused = False
     assert refused, "the in_app channel is gone: the CHECK constraint must refuse it"
     engine.dispose()
+
+
+def test_persons_get_their_incidents_type_unit_and_time(tmp_path):
+    """Persons filed before `persons_carry_incident` are given their incident's type, unit and time by it."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.orm import Session
+
+    from kia.db import make_engine
+    from kia.incidents.models import Incident, IncidentPerson, IncidentType
+    from kia.incidents.numbering import provisional_number
+    from kia.seed import ensure_reference_data
+    from tests.factories import Factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'persons.db'}")
+    at = datetime(2026, 10, 5, 9, 30, tzinfo=timezone.utc)
+    with engine.begin() as connection:
+        migrate.upgrade(connection)
+        session = Session(bind=connection)
+        ensure_reference_data(session)
+        tree = Factory(session).tree()
+        kind = session.query(IncidentType).filter_by(code="accident").one()
+        incident = Incident(number=provisional_number(), incident_type=kind, org_unit=tree["S2"], occurred_at=at,
+                            known_at=at, description="Föll i trappan.", persons=[IncidentPerson(
+                                role="affected", category="pupil", gender="male", incident_type_id=kind.id,
+                                org_unit_id=tree["S2"].id, occurred_at=at)])
+        session.add(incident)
+        session.flush()
+        expected = (kind.id, tree["S2"].id)
+        session.close()
+        command.downgrade(migrate.alembic_config(connection), "reference_version")
+        migrate.upgrade(connection)
+        row = connection.exec_driver_sql(
+            "SELECT incident_type_id, org_unit_id, occurred_at FROM incident_persons").one()
+    assert row[:2] == expected
+    assert row[2].startswith("2026-10-05 09:30")
+    engine.dispose()

@@ -146,9 +146,19 @@ class Incident(Base):
 
 class IncidentPerson(Base):
     __tablename__ = "incident_persons"
+    __table_args__ = (
+        # Tertial statistics: a period's affected persons by unit, type, gender and category from the index alone.
+        Index("ix_incident_persons_occurred_at", "occurred_at", "org_unit_id", "incident_type_id", "role", "gender",
+              "category"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    # The incident's type, unit and time, which never change once it is filed: kept on the person too, so that
+    # counting a city's affected persons over a tertial reads this table's index and not a join of two tables.
+    incident_type_id: Mapped[int] = mapped_column(ForeignKey("incident_types.id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    occurred_at: Mapped[datetime]
     position: Mapped[int] = mapped_column(default=0)
     role: Mapped[PersonRole] = mapped_column(enum_column(PersonRole))
     category: Mapped[PersonCategory] = mapped_column(enum_column(PersonCategory))

@@ -72,9 +72,11 @@ def grouped(selection: Selection, start: datetime, end: datetime, *values: Colum
     and each side is one range scan of a covering index."""
     keys = selection.keys if keys is None else keys
     over_cases = over_cases or selection.measure == Measure.CASES
-    base = Case if over_cases else Incident
+    over_persons = not over_cases and selection.measure == Measure.AFFECTED_PERSONS
+    # Persons carry their incident's type, unit and time: counting them needs no join with the incidents.
+    base = Case if over_cases else IncidentPerson if over_persons else Incident
     statement = select().select_from(base)
-    moment = Case.created_at if over_cases else Incident.occurred_at
+    moment = base.created_at if over_cases else base.occurred_at
     conditions = [moment >= start, moment < end]
     columns: dict[str, ColumnElement[Any]] = {"type": base.incident_type_id}
     if "unit" in keys:
@@ -88,9 +90,8 @@ def grouped(selection: Selection, start: datetime, end: datetime, *values: Colum
         columns["category"] = IncidentType.category
     if over_cases:
         columns["state"] = Case.state
-    elif selection.measure == Measure.AFFECTED_PERSONS:
-        statement = statement.join(IncidentPerson, and_(IncidentPerson.incident_id == Incident.id,
-                                                        IncidentPerson.role == PersonRole.AFFECTED))
+    elif over_persons:
+        conditions.append(IncidentPerson.role == PersonRole.AFFECTED)
         columns.update(gender=IncidentPerson.gender, person_category=IncidentPerson.category)
     key_columns = [columns[key].label(key) for key in keys]
     return statement.add_columns(*key_columns, *values).where(*conditions).group_by(*key_columns)

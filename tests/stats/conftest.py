@@ -35,7 +35,9 @@ class Incidents:
             incident = Incident(
                 number=number, incident_type=self.types[type], org_unit=self.tree[unit],
                 occurred_at=occurred, known_at=occurred, description="-",
-                persons=[IncidentPerson(position=i, role="affected", category=c, gender=g)
+                persons=[IncidentPerson(position=i, role="affected", category=c, gender=g,
+                                        incident_type_id=self.types[type].id, org_unit_id=self.tree[unit].id,
+                                        occurred_at=occurred)
                          for i, (c, g) in enumerate(persons)])
             incident.cases = [Case(
                 number=f"{number}-{i}", incident_type=self.types[type], org_unit=self.tree[unit],
