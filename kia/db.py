@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import functools
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from psycopg import RawCursor
 from sqlalchemy import JSON, DateTime, MetaData, Table, bindparam, create_engine, event, insert, inspect, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
@@ -151,13 +153,17 @@ def _copies(session: Session, rows: list[dict[str, Any]]) -> bool:
 
 
 @functools.cache
-def _insert_skipping(dialect: str, table: Table, skip_existing: tuple[str, ...]):
-    """Built once per table (filing queues its notices with it): building it cost more than running it."""
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+def _insert_skipping(dialect, table: Table, keys: tuple[str, ...], skip_existing: tuple[str, ...]):
+    """Compiled once per table and columns (filing queues its notices with it): the dialects' INSERTs with ON
+    CONFLICT have no cache key, so SQLAlchemy would compile it again for every filing. Its SQL, and the bind
+    processor of each parameter in the order the driver takes them."""
+    statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
     if skip_existing:
         statement = statement.on_conflict_do_nothing(index_elements=list(skip_existing))
-    # Both drivers sum rowcount over the rows; kept past the cursor's closing.
-    return statement.execution_options(preserve_rowcount=True)
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    names = compiled.positiontup if compiled.positional else keys
+    return compiled.string, compiled.positional, [
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
 
 
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]], skip_existing: tuple[str, ...] = ()) -> int:
@@ -169,7 +175,12 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]], skip
         return 0
     if not _copies(session, rows):
         connection = session.connection()
-        return connection.execute(_insert_skipping(connection.dialect.name, table, skip_existing), rows).rowcount
+        sql, positional, processors = _insert_skipping(connection.dialect, table, tuple(rows[0]), skip_existing)
+        values = [{name: process(row[name]) if process else row[name] for name, process in processors}
+                  for row in rows]
+        # Both drivers sum rowcount over the rows; kept past the cursor's closing.
+        return connection.exec_driver_sql(sql, [tuple(v.values()) for v in values] if positional else values,
+                                          execution_options={"preserve_rowcount": True}).rowcount
     cursor, staging, columns = _staged(session, table, rows)
     quote = session.connection().dialect.identifier_preparer.quote
     conflict = f" ON CONFLICT ({', '.join(quote(n) for n in skip_existing)}) DO NOTHING" if skip_existing else ""
@@ -209,10 +220,11 @@ def recreate_postgres_database(url: str) -> None:
 
 
 def insert_pending(session: Session, keep: Any) -> None:
-    """Write the session's new objects – a filing's incident and all that hangs off it – with one INSERT per table,
-    in the order the objects were added (so they get the ids a flush gives them), without the unit of work's
-    bookkeeping, which cost a filing more than all its statements. `keep` and what the session reaches from it
-    (say the incident, its persons and cases) stay in the session as if just loaded; the rest (say the timeline
+    """Write the session's new objects – a filing's incident and all that hangs off it – in the order the objects
+    were added (so they get the ids a flush gives them), without the unit of work's bookkeeping, which cost a
+    filing more than all its statements: on PostgreSQL in two statements (the ids from the sequences, then every
+    table's rows at once), elsewhere with one INSERT per table. `keep` and what the session reaches from it (say
+    the incident, its persons and cases) stay in the session as if just loaded; the rest (say the timeline
     entries, which nothing loaded points to) are written and let go. Only for new objects: anything changed or
     deleted is left to a flush, which must have nothing to do at the time."""
     if session.dirty or session.deleted:
@@ -226,9 +238,14 @@ def insert_pending(session: Session, keep: Any) -> None:
     for obj in pending:
         by_table.setdefault(inspect(obj).mapper.local_table, []).append(obj)
     order = _table_order()
-    for table in sorted(by_table, key=order.__getitem__):   # parents before children, as their keys say
-        objects = by_table[table]
-        _insert_rows_of(session, objects, with_ids=any(id(obj) in kept for obj in objects))
+    # Parents before children, as their keys say; a table with an object to keep gets its ids back.
+    tables = [(objects, any(id(obj) in kept for obj in objects))
+              for objects in (by_table[table] for table in sorted(by_table, key=order.__getitem__))]
+    if session.get_bind().dialect.name == "postgresql":
+        _insert_graph(session, tables)
+    else:
+        for objects, with_ids in tables:
+            _insert_rows_of(session, objects, with_ids)
     for obj in pending:
         if id(obj) in kept:
             make_transient_to_detached(obj)
@@ -239,13 +256,18 @@ def insert_pending(session: Session, keep: Any) -> None:
 class _TableWriter:
     """What writing a mapped class's new rows needs, worked out once per class."""
 
+    table: Table
     returning: Any                       # INSERT … RETURNING the ids, in the rows' order
     plain: Any                           # INSERT
-    columns: list[tuple[str, str]]       # (column, attribute) of every column but the id
+    values: list[tuple[str, str]]        # (column, attribute) of every column but the id
+    id_column: str
     id_key: str                          # the id's attribute
     parents: list[tuple[str, list[tuple[str, str]]]]    # many-to-one: attribute, [(own key, parent's key)]
     children: list[tuple[str, list[tuple[str, str]]]]   # one-to-many: attribute, [(own key, child's key)]
     defaults: list[tuple[str, Any]]      # attribute, the column's default (a value or a callable)
+
+    def columns(self, with_id: bool) -> list[tuple[str, str]]:
+        return [(self.id_column, self.id_key), *self.values] if with_id else self.values
 
 
 @functools.cache
@@ -265,21 +287,21 @@ def _writer(mapper) -> _TableWriter:
                 for own, theirs in relationship.local_remote_pairs]
 
     return _TableWriter(
-        returning=insert(table).returning(primary_key, sort_by_parameter_order=True), plain=insert(table),
-        columns=[(column.name, key) for column, key in keys.items() if column is not primary_key],
-        id_key=keys[primary_key],
+        table=table, returning=insert(table).returning(primary_key, sort_by_parameter_order=True),
+        plain=insert(table), values=[(column.name, key) for column, key in keys.items() if column is not primary_key],
+        id_column=primary_key.name, id_key=keys[primary_key],
         parents=[(r.key, pairs(r)) for r in mapper.relationships if r.direction is MANYTOONE],
         children=[(r.key, pairs(r)) for r in mapper.relationships if r.direction is ONETOMANY],
         defaults=[(keys[c], c.default) for c in table.columns if c.default is not None])
 
 
-def _insert_rows_of(session: Session, objects: list, with_ids: bool) -> None:
-    writer = _writer(inspect(objects[0]).mapper)
-    pk = writer.id_key
-    rows = []
+def _rows_of(writer: _TableWriter, objects: list, with_ids: bool) -> list[dict[str, Any]]:
+    """The objects' column values, after giving them their parents' keys (as a flush sets them) and their
+    columns' defaults; with their ids when `with_ids` (given already), else without."""
+    pk, rows = writer.id_key, []
     for obj in objects:
         values = obj.__dict__
-        if values.get(pk) is not None:
+        if (values.get(pk) is not None) != with_ids:
             raise RuntimeError(f"{obj!r} has its id already: insert_pending leaves ids to the database")
         for attribute, pairs in writer.parents:   # a foreign key from the object it points at, as a flush sets it
             target = values.get(attribute)
@@ -289,7 +311,23 @@ def _insert_rows_of(session: Session, objects: list, with_ids: bool) -> None:
         for attribute, default in writer.defaults:
             if values.get(attribute) is None:
                 setattr(obj, attribute, default.arg(None) if default.is_callable else default.arg)
-        rows.append({name: values.get(key) for name, key in writer.columns})
+        rows.append({name: values.get(key) for name, key in writer.columns(with_ids)})
+    return rows
+
+
+def _given_ids(writer: _TableWriter, objects: list, ids) -> None:
+    """Each object its new id, and its children (in its one-to-many collections) their key to it."""
+    for obj, new_id in zip(objects, ids):
+        setattr(obj, writer.id_key, new_id)
+        for attribute, pairs in writer.children:
+            for child in obj.__dict__.get(attribute) or ():
+                for own, childs in pairs:
+                    setattr(child, childs, getattr(obj, own))
+
+
+def _insert_rows_of(session: Session, objects: list, with_ids: bool) -> None:
+    writer = _writer(inspect(objects[0]).mapper)
+    rows = _rows_of(writer, objects, with_ids=False)
     connection = session.connection()
     if not with_ids:
         connection.execute(writer.plain, rows)
@@ -297,9 +335,61 @@ def _insert_rows_of(session: Session, objects: list, with_ids: bool) -> None:
     # One row is a plain INSERT … RETURNING; several take the sorted multi-row form, which costs more to build.
     ids = ([connection.execute(writer.returning, rows[0]).scalar_one()] if len(rows) == 1
            else connection.execute(writer.returning, rows).scalars().all())
-    for obj, new_id in zip(objects, ids):
-        setattr(obj, pk, new_id)
-        for attribute, pairs in writer.children:   # and the children's foreign keys from their new parent
-            for child in obj.__dict__.get(attribute) or ():
-                for own, childs in pairs:
-                    setattr(child, childs, getattr(obj, own))
+    _given_ids(writer, objects, ids)
+
+
+def _insert_graph(session: Session, tables: list[tuple[list, bool]]) -> None:
+    """PostgreSQL: take the ids of the tables whose objects stay from their sequences in one statement, in the
+    objects' order (as a flush would have them), then insert every table's rows in one more statement, each
+    table an INSERT in a WITH: the foreign keys are checked at the statement's end, when all the rows are in.
+    Both statements are compiled once per shape (tables and numbers of rows) and sent as the driver's SQL:
+    building and compiling a statement of a hundred values each time cost more than the statements saved."""
+    writers = [(_writer(inspect(objects[0]).mapper), objects, with_ids) for objects, with_ids in tables]
+    connection = session.connection()
+    numbered = [(writer, objects) for writer, objects, with_ids in writers if with_ids]
+    if numbered:
+        taking = _taking_ids(tuple((writer.table.name, len(objects)) for writer, objects in numbered))
+        for (writer, objects), ids in zip(numbered, connection.exec_driver_sql(taking).one()):
+            _given_ids(writer, objects, ids)
+    shape, values = [], {}
+    for i, (writer, objects, with_ids) in enumerate(writers):
+        rows = _rows_of(writer, objects, with_ids)
+        shape.append((writer.table, len(rows), with_ids))
+        values.update({f"t{i}_{r}_{name}": value for r, row in enumerate(rows) for name, value in row.items()})
+    sql, processors = _inserting(connection.dialect, tuple(shape))
+    # A raw cursor takes the $n placeholders as they are: the default one parses a statement this long each time.
+    with RawCursor(connection.connection.driver_connection) as cursor:
+        cursor.execute(sql, [process(values[name]) if process else values[name] for name, process in processors],
+                       prepare=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _taking_ids(tables: tuple[tuple[str, int], ...]) -> str:
+    """SELECT one array of new ids per (table, how many), each in ascending order, from the table's sequence."""
+    return "SELECT " + ", ".join(f"ARRAY(SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id "
+                                 f"FROM generate_series(1, {count:d}) ORDER BY id)" for table, count in tables)
+
+
+@functools.lru_cache(maxsize=512)
+def _inserting(dialect, shape: tuple[tuple[Table, int, bool], ...]) -> tuple[str, list[tuple[str, Any]]]:
+    """One INSERT per (table, rows, with ids) of `shape`, all but the last as data-modifying CTEs of the last,
+    compiled with $n placeholders: its SQL, and for each $n in turn the value's name (t<table>_<row>_<column>)
+    and the column type's bind processor."""
+    inserts, processors = [], {}
+    for i, (table, count, with_ids) in enumerate(shape):
+        columns = [column for column in table.columns if with_ids or not column.primary_key]
+        inserts.append(insert(table).values([
+            {column.name: bindparam(f"t{i}_{r}_{column.name}", type_=column.type) for column in columns}
+            for r in range(count)]))
+        processors |= {f"t{i}_{r}_{column.name}": column.type.dialect_impl(dialect).bind_processor(dialect)
+                       for r in range(count) for column in columns}
+    *ctes, last = inserts
+    statement = last.add_cte(*(each.cte(f"written_{i}") for i, each in enumerate(ctes))) if ctes else last
+    names: list[str] = []
+
+    def numbered(match) -> str:
+        names.append(match[1])
+        return f"${len(names)}"
+
+    sql = re.sub(r"%\((\w+)\)s", numbered, statement.compile(dialect=dialect).string)
+    return sql, [(name, processors[name]) for name in names]
