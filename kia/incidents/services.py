@@ -174,6 +174,9 @@ _IDEMPOTENCY_KEY = select(IdempotencyKey.fingerprint, IdempotencyKey.incident_id
     IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.key == bindparam("key"))
 
 
+_STORE_IDEMPOTENCY_KEY = insert(IdempotencyKey.__table__).inline()
+
+
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incident | None:
     stored = session.execute(_IDEMPOTENCY_KEY, {"user_id": actor.user_id, "key": key}).first()
     if stored is None:
@@ -255,9 +258,9 @@ def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneI
     report = validate_report(session, actor, data, tz, now)
     stored = store_report(session, report, data, tz, now, None if data.anonymous else actor.user_id)
     try:
-        if idempotency:   # a plain INSERT: nothing reads the key back, so no second flush of the unit of work
-            session.execute(insert(IdempotencyKey).values(user_id=actor.user_id, key=idempotency[0],
-                                                          fingerprint=idempotency[1], incident_id=stored.incident.id))
+        if idempotency:   # a plain INSERT of the table, inline (no RETURNING of its id): nothing reads the key back
+            session.execute(_STORE_IDEMPOTENCY_KEY, dict(
+                user_id=actor.user_id, key=idempotency[0], fingerprint=idempotency[1], incident_id=stored.incident.id))
         incident = stored.finish(session, now)
         session.commit()
     except IntegrityError:
