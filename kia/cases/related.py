@@ -87,6 +87,8 @@ def add_related_case(session: Session, actor: Actor, case_id: int, data: Related
             errors.add("type", N_("The event already has a case of this type."))
     errors.raise_if_any()
 
+    for person in new_persons:
+        person.carry(incident.incident_type_id, incident.org_unit_id, incident.occurred_at)
     incident.persons.extend(new_persons)
     case = Case(number=_next_number(incident), incident=incident, incident_type=in_session(session, new_type),
                 org_unit=incident.org_unit, subject_person=subject, field_values=values)

@@ -170,6 +170,10 @@ class IncidentPerson(Base):
 
     incident: Mapped[Incident] = relationship(back_populates="persons")
 
+    def carry(self, incident_type_id: int, org_unit_id: int, occurred_at: datetime) -> None:
+        """Keep the incident's type, unit and time with the person, as the statistics count persons by them."""
+        self.incident_type_id, self.org_unit_id, self.occurred_at = incident_type_id, org_unit_id, occurred_at
+
 
 class RegistrationCounter(Base):
     """Last registration number handed out per administration and year (gapless, see numbering.py)."""

@@ -221,9 +221,8 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
                  reporter_id: int | None) -> StoredReport:
     """Write the incident, its persons and cases (routed, timelines opened, deadlines started) under a
     provisional number, and read who is to hear of the new cases. Then `finish`, and commit."""
-    for person in report.persons:   # what the statistics count persons by, kept with them (see IncidentPerson)
-        person.incident_type_id, person.org_unit_id = report.incident_type.id, report.unit.id
-        person.occurred_at = report.occurred_at
+    for person in report.persons:
+        person.carry(report.incident_type.id, report.unit.id, report.occurred_at)
     incident = Incident(
         number=provisional_number(), incident_type=in_session(session, report.incident_type),
         org_unit=in_session(session, report.unit),
