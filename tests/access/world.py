@@ -71,7 +71,10 @@ def build_world(api, make, db, settings) -> World:
     seen = {"threat_S1": READS_THREAT, "victimisation_S1": READS_VICTIMISATION, "fire_S1": READS_FIRE,
             "threat_F1": NOBODY, "fire_F1": NOBODY}
     for name, incident in incidents.items():
-        world.secrets.append((incident["description"], seen[name] | ({"reporter"} if "S1" in name else NOBODY)))
+        readers = seen[name] | ({"reporter"} if "S1" in name else NOBODY)
+        # The number, not the text, also to the admins of its subtree: failed deliveries and the access log name it.
+        admins = {"admin", "city_admin"} if "S1" in name else {"city_admin"}
+        world.secrets += [(incident["description"], readers), (incident["number"], readers | admins)]
     world.secrets.append(("Elev 0", READS_VICTIMISATION | {"reporter"}))   # the pupil's name
 
     cases = world.ids = {name: incident["cases"][0]["id"] for name, incident in incidents.items()}
@@ -85,6 +88,11 @@ def build_world(api, make, db, settings) -> World:
     for a, b in (("threat_S1", "fire_S1"), ("threat_F1", "fire_F1")):
         assert builder.post(f"/api/v1/cases/{cases[a]}/links", json={"case": cases[b]}).status_code == 201
     persons = {name: db.get(Case, case_id).incident.persons[0].id for name, case_id in cases.items()}
+    # A kränkning case added to the threat's event: the threat's readers who may not read it must not learn of it.
+    related = builder.post(f"/api/v1/cases/{cases['threat_S1']}/related-cases", json={
+        "type": "victimisation", "persons": [{"role": "affected", "category": "pupil", "gender": "male"}],
+        "fields": {"classification": "harassment"}}).get_json()
+    world.secrets.append((related["number"], READS_VICTIMISATION | {"admin", "city_admin"}))
 
     def variants(**args_of) -> list[Variant]:
         return [Variant(name, {arg: ids[name] for arg, ids in args_of.items()}, seen[name]) for name in cases]
