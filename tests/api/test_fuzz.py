@@ -12,7 +12,7 @@ import re
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -80,7 +80,7 @@ def fuzz(operation, mode: GenerationMode, examples: int, headers: dict, known_id
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     if SEED is not None:
-        run = pytest.importorskip("hypothesis").seed(int(SEED))(run)
+        run = seed(int(SEED))(run)
     try:
         run()
     except Unsatisfiable:
