@@ -104,31 +104,29 @@ class Matrix:
         if leaked:
             self.failures.append(f"{cell}: the answer shows {leaked}")
 
+    def body(self, route: Route):
+        """The route's declared body: the PDF as a multipart field, or the JSON or form values (None: none)."""
+        body = route.body(self.world) if callable(route.body) else route.body
+        return {"file": (io.BytesIO(b"%PDF-1.4 matrix"), "bilaga.pdf")} if body == FILE else body
+
     def send(self, cell: Cell, method: str, url: str, route: Route):
         client = self.app.test_client()
+        writes = method in ("POST", "PUT", "PATCH")
         if self.in_api:
             headers = {}
             if cell.caller != "anonymous":
                 missing = None if cell.has_scope else route.scope
                 headers["Authorization"] = f"Bearer {self.tokens[(cell.caller, missing)]}"
-            body = route.body(self.world) if callable(route.body) else route.body
-            if body == FILE:
-                return client.open(url, method=method, headers=headers, content_type="multipart/form-data",
-                                   data={"file": (io.BytesIO(b"%PDF-1.4 matrix"), "bilaga.pdf")})
-            if body is None and method in ("POST", "PUT", "PATCH"):
-                body = {}
-            return client.open(url, method=method, headers=headers, json=body)
+            body = self.body(route)
+            if route.body == FILE:
+                return client.open(url, method=method, headers=headers, data=body, content_type="multipart/form-data")
+            return client.open(url, method=method, headers=headers, json={} if body is None and writes else body)
         token = "matrix-csrf"
         with client.session_transaction() as session:
             session["csrf"] = token
             if cell.caller != "anonymous":
                 session["_user_id"], session["_fresh"] = str(self.world.users[cell.caller].id), True
-        if method != "POST":
-            return client.open(url, method=method)
-        body = route.body(self.world) if callable(route.body) else route.body
-        if body == FILE:
-            body = {"file": (io.BytesIO(b"%PDF-1.4 matrix"), "bilaga.pdf")}
-        return client.open(url, method=method, data={"csrf_token": token, **(body or {})})
+        return client.open(url, method=method, data={"csrf_token": token, **(self.body(route) or {})} if writes else None)
 
 
 @pytest.mark.parametrize("layer", ["api", "web"])
