@@ -17,7 +17,7 @@ from api.openapi import json_body as body_of, json_response, path_id, problems, 
 from api.problems import json_body
 from kia.access import Actor
 from kia.http import current_actor, db_session, state
-from kia.cases.attachments import AttachmentStore, add_attachment, list_attachments, open_attachment
+from kia.cases.attachments import ALLOWED, AttachmentStore, add_attachment, list_attachments, open_attachment
 from kia.cases.lookup import visible_case
 from kia.cases.models import Attachment, Case, CaseAction, Comment
 from kia.cases.related import add_related_case, link_cases, unlink_cases
@@ -270,9 +270,9 @@ def openapi_paths(spec) -> None:
     spec.path("/cases/{case_id}/attachments/{attachment_id}", operations={"get": {
         "summary": "Download an attachment (a download from a sensitive case is logged)", "tags": ["case work"],
         "parameters": [CASE_ID, path_id("attachment_id")],
-        "responses": {"200": {"description": "The file, as an attachment",
-                              "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                                  "format": "binary"}}}},
+        "responses": {"200": {"description": "The file, as an attachment, with the type found in its content",
+                              "content": {content_type: {"schema": {"type": "string", "format": "binary"}}
+                                          for content_type in ALLOWED}},
                       **problems(401, 403, 404)}}})
     spec.path("/substitutes", operations={
         "post": {"summary": "Name your substitute (ersättare) for a period: they receive your new cases",

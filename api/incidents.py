@@ -11,7 +11,7 @@ from api.feedback_schemas import AnonymousReceiptOut
 from api.problems import json_body, load_query
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.schemas import IncidentIn, IncidentOut, IncidentPageOut, IncidentQuery
-from kia.access import Actor, may_see_personal_data
+from kia.access import Actor, cases_shown_with, may_see_personal_data
 from kia.http import current_actor, db_session, state
 from kia.incidents import personnummer
 from kia.incidents.models import Incident
@@ -46,7 +46,7 @@ def present_incident(incident: Incident, actor: Actor) -> dict:
         } for p in incident.persons],
         "fields": {k: v for k, v in incident.field_values.items() if personal or k not in sensitive_keys},
         "cases": [{"id": c.id, "number": c.number, "state": c.state, "type": c.incident_type.code}
-                  for c in incident.cases],
+                  for c in cases_shown_with(actor, incident)],
     }
 
 

@@ -56,6 +56,17 @@ def problems(*codes: int) -> dict:
     return {str(code): PROBLEM for code in codes}
 
 
+# What every request body can get before its view reads it: too large for KIA_MAX_REQUEST_BYTES (Flask), and for
+# a JSON body not JSON (api.problems.json_body) or not the JSON it must be. A module need not repeat them.
+BODY_PROBLEMS = {"application/json": (400, 413, 415), "multipart/form-data": (413,)}
+
+
+def document_body_problems(operation: dict) -> None:
+    for media_type in operation.get("requestBody", {}).get("content", {}):
+        for code in BODY_PROBLEMS.get(media_type, ()):
+            operation["responses"].setdefault(str(code), PROBLEM)
+
+
 def api_modules():
     from api import (
         case_work, cases, deadlines, feedback, incidents, notifications, public, reference, routing, statistics,
@@ -82,6 +93,9 @@ def build_spec() -> dict:
             spec.components.schema(name, schema=schema)
         module.openapi_paths(spec)
     document = spec.to_dict()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            document_body_problems(operation)
     document["security"] = [{"bearer": []}]
     return document
 

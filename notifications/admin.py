@@ -17,11 +17,16 @@ from kia.outbox.models import DeliveryStatus, Notification, NotificationKind, We
 LOOPBACK_NAMES = {"localhost"}
 
 
+def _require_delivery_admin(actor: Actor) -> None:
+    # The list and the resend alike: one who is no admin is refused (403), not told a delivery does not exist.
+    if not may_administer_notifications(actor):
+        raise Forbidden(Msg(N_("Only an administrator sees failed notifications.")))
+
+
 def failed_deliveries(session: Session, actor: Actor, cursor: int | None = None,
                       limit: int = 100) -> tuple[list[Notification], int | None]:
     """Failed e-mails and webhooks the admin may see, newest first; `cursor` is the last id of the page before."""
-    if not may_administer_notifications(actor):
-        raise Forbidden(Msg(N_("Only an administrator sees failed notifications.")))
+    _require_delivery_admin(actor)
     query = (select(Notification).options(joinedload(Notification.user))
              .where(Notification.status == DeliveryStatus.FAILED, notification_admin_visibility(actor)))
     if cursor is not None:
@@ -33,6 +38,7 @@ def failed_deliveries(session: Session, actor: Actor, cursor: int | None = None,
 
 def resend(session: Session, actor: Actor, notification_id: int, now: datetime) -> Notification:
     """A failed delivery goes back in the queue with fresh attempts, on its own even if it was a digest's."""
+    _require_delivery_admin(actor)
     row = session.scalar(select(Notification).where(Notification.id == notification_id,
                                                     notification_admin_visibility(actor)))
     if row is None:

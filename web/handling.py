@@ -43,7 +43,7 @@ def _render_case(case_id: int, status: int = 200, form: str | None = None, error
     case = view.case
     page = present_case_view(view, actor, now)
     handles_open = view.may_handle and case.is_open
-    timeline = present_timeline(case, case_timeline(session, case), actor)["items"]
+    timeline = present_timeline(case, case_timeline(session, case, actor), actor)["items"]
     obligations = case_obligations(session, case)
     return render_template(
         "web/cases/case.html", case=case, page=page, view=view, now=now,

@@ -162,6 +162,20 @@ def roles_reading(incident_type) -> set[Role]:
     return roles
 
 
+def may_read_case(actor: Actor, case) -> bool:
+    """For a case already loaded, what case_visibility says in SQL."""
+    return case.assignee_id == actor.user_id or actor.holds_role_over(case.org_unit, roles_reading(case.incident_type))
+
+
+def cases_shown_with(actor: Actor, incident) -> list:
+    """The incident's cases shown to one reading it: those they may read, and to its reporter those the report
+    opened (of its type). A case added later of another type – a pupil's kränkning case beside a threat – is not
+    shown to a reporter or skyddsombud who may not read it: its number alone says that it exists."""
+    reporter = incident.reporter_id is not None and incident.reporter_id == actor.user_id
+    return [case for case in incident.cases
+            if reporter and case.incident_type_id == incident.incident_type_id or may_read_case(actor, case)]
+
+
 def may_take_on(candidate: Actor, case) -> bool:
     return candidate.holds_role_over(case.org_unit, roles_taking_on(case.incident_type))
 

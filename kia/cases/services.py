@@ -77,13 +77,25 @@ def related_cases(session: Session, actor: Actor, case: Case) -> list[RelatedCas
 def read_timeline(session: Session, actor: Actor, case_id: int) -> tuple[Case, list[TimelineEntry]]:
     """The timeline holds the case's texts old → new, so reading it is logged like reading the case."""
     case = get_case(session, actor, case_id, action="read_timeline")
-    return case, case_timeline(session, case)
+    return case, case_timeline(session, case, actor)
 
 
-def case_timeline(session: Session, case: Case) -> list[TimelineEntry]:
-    """The entries of a case already read through get_case (the case page: one read, one log entry)."""
-    return list(session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
-                                .options(selectinload(TimelineEntry.actor)).order_by(TimelineEntry.id)))
+# Timeline fields whose value is another case's number (kia.cases.related).
+NAMES_ANOTHER_CASE = {"links", "related_cases", "related_to"}
+
+
+def case_timeline(session: Session, case: Case, actor: Actor) -> list[TimelineEntry]:
+    """The entries of a case already read through get_case (the case page: one read, one log entry). An entry
+    naming a case the actor may not read (a link, a related case) is left out, as that case is of the related
+    cases: its number would tell a skyddsombud that the threat they follow has a kränkning case beside it."""
+    entries = list(session.scalars(select(TimelineEntry).where(TimelineEntry.case_id == case.id)
+                                   .options(selectinload(TimelineEntry.actor)).order_by(TimelineEntry.id)))
+    named = {entry.new or entry.old for entry in entries if entry.field in NAMES_ANOTHER_CASE}
+    if not named:
+        return entries
+    readable = set(session.scalars(select(Case.number).where(Case.number.in_(named), case_visibility(actor))))
+    return [entry for entry in entries
+            if entry.field not in NAMES_ANOTHER_CASE or (entry.new or entry.old) in readable]
 
 
 def reveal_personal_number(session: Session, actor: Actor, case_id: int, person_id: int) -> str | None:

@@ -9,7 +9,8 @@ from kia.cases.related import (
     RelatedCaseInput, add_related_case, link_case_by_number, link_cases, related_case_form, related_case_types,
     unlink_cases,
 )
-from kia.cases.services import related_cases
+from kia.access import cases_shown_with
+from kia.cases.services import NAMES_ANOTHER_CASE, read_timeline, related_cases
 from kia.deadlines.models import Obligation
 from kia.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kia.outbox.models import Notification, NotificationKind
@@ -126,6 +127,23 @@ def test_related_cases_are_limited_to_what_the_reader_may_see(db, filing, people
         type="victimisation", persons=[PUPIL], fields={"classification": "harassment"}), TZ)
     assert [r.case for r in related_cases(db, people.handler, threat)] == [secret]
     assert related_cases(db, people.safety_rep, threat) == []   # never a kränkning case
+
+
+def test_the_timeline_and_the_incident_name_only_cases_the_reader_may_read(db, filing, people):
+    threat, fire = filing.threat(), filing.fire()
+    secret = add_related_case(db, people.handler, threat.id, RelatedCaseInput(
+        type="victimisation", persons=[PUPIL], fields={"classification": "harassment"}), TZ)
+    link_cases(db, people.handler, threat.id, fire.id)
+
+    def named(actor):
+        return [(e.field, e.new) for e in read_timeline(db, actor, threat.id)[1] if e.field in NAMES_ANOTHER_CASE]
+
+    assert named(people.handler) == [("related_cases", secret.number), ("links", fire.number)]
+    assert named(people.safety_officer) == [("links", fire.number)]      # no kränkning case
+    assert named(people.safety_rep) == []                                # work environment only
+    assert [c.number for c in cases_shown_with(people.handler, threat.incident)] == [threat.number, secret.number]
+    for reader in (people.reporter, people.safety_rep, people.safety_officer):
+        assert [c.number for c in cases_shown_with(reader, threat.incident)] == [threat.number]
 
 
 def test_links_need_both_cases_visible(db, filing, people, make):
