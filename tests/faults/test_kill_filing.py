@@ -12,9 +12,9 @@ import time
 from bench.server import free_port, kill_gunicorn, server_env, start_gunicorn, stop_gunicorn
 from tests.faults.filing import make_filings, send_all, stored_problems, tally
 
-FILINGS, CLIENTS = 2400, 12
+FILINGS, CLIENTS = 2000, 12
 KILLS_AT = (FILINGS // 3, 2 * FILINGS // 3)   # after so many filings are acknowledged
-SECONDS = 150   # the bound of the whole run; it takes well under a minute on an idle 2-core machine
+SECONDS = 300   # the bound of the whole run: about a minute on a 2-core machine shared with other work
 
 
 def test_filings_survive_kill_9_of_the_server(fault_database, tmp_path):
