@@ -12,7 +12,7 @@ from api import (
 )
 from api.auth import authenticate
 from api.problems import QueryProblem, domain_problem, http_problem, query_problem, schema_problem, unavailable_problem
-from kia.db import DATABASE_UNAVAILABLE, unavailable_cause
+from kia.db import DATABASE_UNAVAILABLE, database_unavailable, unavailable_cause
 from kia.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ def _http_error(error: HTTPException):
 
 
 def _database_unavailable(error: Exception):
+    if not database_unavailable(error):   # a statement that failed: a bug, with its traceback
+        return _unexpected(error)
     # One line without a traceback: the cause is outside KIA, and the outage's every request would repeat it.
     log.warning("database unavailable in %s %s: %s", request.method, request.path, unavailable_cause(error))
     return unavailable_problem()

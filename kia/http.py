@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from kia.access import Actor
 from kia.config import Settings
-from kia.db import DATABASE_UNAVAILABLE, MAX_ID
+from kia.db import DATABASE_UNAVAILABLE, MAX_ID, database_unavailable
 
 
 @dataclass
@@ -37,7 +37,9 @@ def close_db_session(_exc=None) -> None:
     if session is not None:
         try:
             session.close()
-        except DATABASE_UNAVAILABLE:
+        except DATABASE_UNAVAILABLE as error:
+            if not database_unavailable(error):
+                raise
             # The connection died after the answer was made (a restart): its transaction ended with it, on the server,
             # and the answer stands. Without this the closing's ROLLBACK would turn a good answer into a 500.
             session.invalidate()

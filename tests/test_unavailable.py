@@ -71,3 +71,11 @@ def test_any_other_failure_of_a_job_keeps_its_traceback(caplog):
         logged(broken, "deadline sweep")()
     [line] = [r for r in caplog.records if r.name == "kia.scheduler"]
     assert line.levelno == logging.ERROR and line.exc_info is not None
+
+
+def test_a_statement_that_fails_is_not_taken_for_an_outage(tmp_path, settings):
+    """SQLite's "no such table" is an OperationalError too: a bug, answered 500 with its traceback, not 503."""
+    app = create_app(dataclasses.replace(settings, database_url=f"sqlite:///{tmp_path / 'empty.db'}"))
+    app.config["TESTING"] = True
+    response = app.test_client().get("/api/v1/incidents", headers={"Authorization": "Bearer kia_x"})
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"

@@ -17,7 +17,7 @@ from kia.access import Actor
 from kia.http import db_session, state
 from kia.auth.account import SignInGuard, set_language
 from kia.auth.passwords import hash_password, needs_rehash, verify_password
-from kia.db import DATABASE_UNAVAILABLE, unavailable_cause, utcnow
+from kia.db import DATABASE_UNAVAILABLE, database_unavailable, unavailable_cause, utcnow
 from kia.orgs.services import user_by_email
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ def _check_csrf():
 
 def _database_unavailable(error: Exception):
     """Every page (the API answers in problem+json itself) while the database cannot be reached: 503, try again."""
+    if not database_unavailable(error):
+        raise error   # a statement that failed: Flask's 500, logged with its traceback
     g.database_unavailable = True   # so the language is chosen without asking the database who is signed in
     log.warning("database unavailable in %s %s: %s", request.method, request.path, unavailable_cause(error))
     return render_template("web/unavailable.html"), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
