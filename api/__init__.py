@@ -11,7 +11,8 @@ from api import (
     case_work, cases, deadlines, feedback, incidents, notifications, openapi, public, reference, routing, statistics,
 )
 from api.auth import authenticate
-from api.problems import QueryProblem, domain_problem, http_problem, query_problem, schema_problem
+from api.problems import QueryProblem, domain_problem, http_problem, query_problem, schema_problem, unavailable_problem
+from kia.db import DATABASE_UNAVAILABLE, database_unavailable, unavailable_cause
 from kia.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,18 @@ def _query_error(error: QueryProblem):
 @api_blueprint.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     return http_problem(error)
+
+
+def _database_unavailable(error: Exception):
+    if not database_unavailable(error):   # a statement that failed: a bug, with its traceback
+        return _unexpected(error)
+    # One line without a traceback: the cause is outside KIA, and the outage's every request would repeat it.
+    log.warning("database unavailable in %s %s: %s", request.method, request.path, unavailable_cause(error))
+    return unavailable_problem()
+
+
+for _unavailable in DATABASE_UNAVAILABLE:   # found before the catch-all below: it is the nearer class
+    api_blueprint.register_error_handler(_unavailable, _database_unavailable)
 
 
 @api_blueprint.errorhandler(Exception)

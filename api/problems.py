@@ -23,7 +23,10 @@ HTTP_TITLES = {
     415: N_("Send the body as application/json."),
     429: N_("Too many requests."),
     500: N_("Something went wrong on our side."),
+    503: N_("KIA is unavailable just now."),
 }
+# What a 503 asks a client to wait: about as long as a database restart or a fail-over takes.
+RETRY_AFTER_SECONDS = 5
 
 
 def problem(status: int, title: str, detail: str | None = None,
@@ -76,6 +79,15 @@ def http_problem(error: HTTPException) -> Response:
     status = error.code or 500
     headers = {"WWW-Authenticate": 'Bearer realm="kia"'} if status == 401 else None
     return problem(status, gettext(HTTP_TITLES.get(status, error.name)), headers=headers)
+
+
+def unavailable_problem() -> Response:
+    """The database cannot be reached: try again soon. A filing sent again with its Idempotency-Key is stored once,
+    whether or not the first try was."""
+    return problem(503, gettext(HTTP_TITLES[503]),
+                   gettext("KIA cannot reach its database. Try again in a moment: a report sent again with the same "
+                           "Idempotency-Key is stored only once."),
+                   headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 class QueryProblem(Exception):

@@ -11,13 +11,9 @@ whatever the code does (Little's law), so latency is measured after, at Poisson 
 from __future__ import annotations
 
 import argparse
-import http.client
 import multiprocessing
 import os
 import random
-import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,60 +28,17 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/ingest.py` (make bench-inges
 from sqlalchemy import text  # noqa: E402
 
 from bench.ingest_clients import (  # noqa: E402
-    ANONYMOUS, API, BASELINE, ENDPOINTS, FILINGS, PATHS, WEB, Client, Phase, WebSession, client_process, open_loop,
+    ANONYMOUS, API, BASELINE, ENDPOINTS, FILINGS, WEB, Client, Phase, WebSession, client_process, open_loop,
     sign_in,
 )
 from bench.ingest_data import BenchData, as_form, as_json, incident_report, prepare_database  # noqa: E402
+from bench.server import free_port, server_env, start_gunicorn, stop_gunicorn  # noqa: E402
 from kia.db import make_engine, utcnow  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kia_bench_ingest"
 TARGET_CPU_RATIO, TARGET_P95_MS, TARGET_P99_MS = 4.0, 100.0, 200.0
 BODIES_PER_CLIENT = 200
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-UNLIMITED = str(10**9)   # the public API's rate limits, so the bench measures filing and not the 429
-
-
-# ---- the server ----------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_gunicorn(args, port: int, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ, KIA_DATABASE_URL=args.database_url, KIA_SECRET_KEY=secrets.token_urlsafe(32),
-               KIA_INSTANCE_PATH=str(log_path.parent), KIA_SESSION_COOKIE_SECURE="0",
-               KIA_PUBLIC_REQUESTS_PER_MINUTE=UNLIMITED, KIA_PUBLIC_REPORTS_PER_HOUR=UNLIMITED)
-    command = [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}",
-               "--worker-class", "gthread", "--workers", str(args.workers), "--threads", str(args.threads),
-               # Longer than any pause between phases, so every client keeps its one connection.
-               "--keep-alive", "30", "--log-level", "warning",
-               "bench.ingest_app:create_bench_app()"]
-    server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{log_path.read_text()}")
-        try:  # any answer (405 for a GET) means a worker has loaded the app, not just that the port is bound
-            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            probe.request("GET", PATHS[BASELINE])
-            probe.getresponse().read()
-            probe.close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    stop_gunicorn(server)
-    raise RuntimeError("gunicorn did not answer within 60 s")
-
-
-def stop_gunicorn(server: subprocess.Popen) -> None:
-    server.terminate()  # the master stops its workers gracefully on SIGTERM
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 # ---- measuring the server ----------------------------------------------------------------
@@ -247,7 +200,9 @@ def main(argv=None) -> int:
     filed = 0
     with tempfile.TemporaryDirectory(prefix="kia-bench-") as tmp:
         log_path = Path(tmp) / "gunicorn.log"
-        server = start_gunicorn(args, port, log_path)
+        # Longer keep-alive than any pause between phases, so every client keeps its one connection.
+        server = start_gunicorn(server_env(args.database_url, log_path.parent), port, log_path, args.workers,
+                                args.threads, app="bench.ingest_app:create_bench_app()")
         try:
             sign_in_clients(port, data, clients)
             print(f"signed in {len(data.reporters)} reporters for the web form", flush=True)

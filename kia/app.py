@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import logging
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import Session, joinedload, sessionmaker
@@ -30,6 +30,8 @@ def select_language() -> str:
     header = request.accept_languages.best_match(i18n.LANGUAGES) if request.headers.get("Accept-Language") else None
     if header:
         return header
+    if g.get("database_unavailable"):   # the signed-in user's language is in the database that is missing
+        return state().settings.default_language
     actor = current_actor()
     if actor is not None:
         return actor.language
@@ -39,6 +41,8 @@ def select_language() -> str:
 
 
 def _load_user(user_id: str) -> User | None:
+    if g.get("database_unavailable"):   # the 503 page is rendered for a visitor: the user is in the missing database
+        return None
     # With its roles and their units in the same round trip: nearly every page asks what the user may do.
     user = db_session().get(User, int(user_id), options=[
         joinedload(User.memberships).joinedload(Membership.org_unit)]) if user_id.isdigit() else None

@@ -13,6 +13,8 @@ from sqlalchemy import JSON, DateTime, MetaData, Table, bindparam, create_engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import MANYTOONE, ONETOMANY, DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -98,6 +100,38 @@ def _configure_sqlite(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: two writers wait for each other (busy_timeout)
         # instead of one failing when it upgrades a read lock.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# What a database that is down, restarting or out of reach raises: refused connects, connections the server ended
+# (SQLSTATE 57P01 on a restart) or that broke mid-statement, a pool with no connection to give. A request meeting
+# one is answered 503 (try again), not 500, and a scheduler job tries again at its next time. The classes are wider
+# (SQLite's "no such table" is an OperationalError too): `database_unavailable` tells which ones are an outage.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+# SQLSTATE classes of a lost or refused connection: 08 connection exception, 57P operator intervention (57P01 admin
+# shutdown, 57P02 crash shutdown, 57P03 cannot connect now). psycopg gives None for a failure on the client's side.
+_OUTAGE_SQLSTATES = ("08", "57P")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached, rather than that a statement was wrong."""
+    if isinstance(error, PoolTimeout):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, (OperationalError, InterfaceError)) or not hasattr(error.orig, "sqlstate"):
+        return False   # SQLite's driver has no SQLSTATE: its errors are about the file and the statement
+    sqlstate = error.orig.sqlstate
+    return sqlstate is None or sqlstate.startswith(_OUTAGE_SQLSTATES)
+
+
+def unavailable_cause(error: BaseException) -> str:
+    """The error's class and SQLSTATE for a log line: never its message, which may quote a statement."""
+    original = getattr(error, "orig", None)
+    sqlstate = getattr(original, "sqlstate", None)
+    return f"{type(error).__name__}" + (f" ({type(original).__name__}, SQLSTATE {sqlstate})" if sqlstate
+                                        else f" ({type(original).__name__})" if original is not None else "")
 
 
 def make_engine(url: str, pool_size: int = 5, **kwargs) -> Engine:

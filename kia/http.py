@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from kia.access import Actor
 from kia.config import Settings
-from kia.db import MAX_ID
+from kia.db import DATABASE_UNAVAILABLE, MAX_ID, database_unavailable
 
 
 @dataclass
@@ -35,7 +35,14 @@ def db_session() -> Session:
 def close_db_session(_exc=None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
-        session.close()
+        try:
+            session.close()
+        except DATABASE_UNAVAILABLE as error:
+            if not database_unavailable(error):
+                raise
+            # The connection died after the answer was made (a restart): its transaction ended with it, on the server,
+            # and the answer stands. Without this the closing's ROLLBACK would turn a good answer into a 500.
+            session.invalidate()
 
 
 def current_actor() -> Actor | None:

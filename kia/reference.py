@@ -51,6 +51,10 @@ _MOVES = "kia.reference.moves"      # connection.info: how often what it sees ma
 
 
 def _moved(connection: Connection, *_args) -> None:
+    if connection.invalidated:
+        # The database went away under it (a restart): its info is out of reach (PendingRollbackError, so a 500 at
+        # the request's end), and no session reads through this Connection object again, so nothing is to mark.
+        return
     connection.info[_MOVES] = connection.info.get(_MOVES, 0) + 1
 
 

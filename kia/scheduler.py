@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from kia.config import Settings
-from kia.db import make_engine, make_session_factory, utcnow
+from kia.db import database_unavailable, make_engine, make_session_factory, unavailable_cause, utcnow
 from kia.deadlines.admin import resync_if_rules_changed
 from kia.deadlines.escalation import sweep_side_by_side
 from kia.ratelimit import purge_before
@@ -83,12 +83,17 @@ class Jobs:
 
 def logged(job: Callable[[], object], what: str) -> Callable[[], None]:
     """The job as the scheduler runs it: a failure is one log record with its cause and traceback, and the
-    job runs again at its next time (APScheduler's executor, kept at WARNING, would otherwise be the one to say)."""
+    job runs again at its next time (APScheduler's executor, kept at WARNING, would otherwise be the one to say). While
+    the database is unavailable (a restart, a fail-over) each failure is one warning line, without the traceback."""
     def run_job() -> None:
         try:
             job()
-        except Exception:
-            log.exception("%s failed", what)
+        except Exception as error:
+            if database_unavailable(error):   # not KIA's fault, and every job of the outage would repeat the trace
+                log.warning("%s failed: database unavailable (%s); it runs again at its next time",
+                            what, unavailable_cause(error))
+            else:
+                log.exception("%s failed", what)
 
     run_job.__name__ = run_job.__qualname__ = f"{what} (logged)"
     return run_job

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from pathlib import Path
 from typing import Callable
@@ -11,13 +12,15 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from api.problems import RETRY_AFTER_SECONDS
 from kia.access import Actor
 from kia.http import db_session, state
 from kia.auth.account import SignInGuard, set_language
 from kia.auth.passwords import hash_password, needs_rehash, verify_password
-from kia.db import utcnow
+from kia.db import DATABASE_UNAVAILABLE, database_unavailable, unavailable_cause, utcnow
 from kia.orgs.services import user_by_email
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 web_blueprint = Blueprint("web", __name__, template_folder=str(HERE / "templates"),
                           static_folder=str(HERE / "static"), static_url_path="/static")
@@ -53,6 +56,19 @@ def _check_csrf():
         # Bytes: compare_digest raises TypeError (a 500) on a str with non-ASCII characters.
         if not sent or not hmac.compare_digest(sent.encode(), session.get("csrf", "").encode()):
             abort(400)
+
+
+def _database_unavailable(error: Exception):
+    """Every page (the API answers in problem+json itself) while the database cannot be reached: 503, try again."""
+    if not database_unavailable(error):
+        raise error   # a statement that failed: Flask's 500, logged with its traceback
+    g.database_unavailable = True   # so the language is chosen without asking the database who is signed in
+    log.warning("database unavailable in %s %s: %s", request.method, request.path, unavailable_cause(error))
+    return render_template("web/unavailable.html"), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+for _unavailable in DATABASE_UNAVAILABLE:
+    web_blueprint.app_errorhandler(_unavailable)(_database_unavailable)
 
 
 def _safe_next(target: str | None) -> str:

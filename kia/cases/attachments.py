@@ -46,6 +46,13 @@ OOXML_MAIN_PARTS = {"word/document.xml": DOCX, "xl/workbook.xml": XLSX, "ppt/pre
 ODF_TYPES = {ODT, ODS, ODP}
 # Office macros run code: refused even inside an otherwise allowed document.
 MACRO_PARTS = re.compile(r"(^|/)vbaProject\.bin$|^(Basic|Scripts)/", re.IGNORECASE)
+ARCHIVE_TYPES = {DOCX, XLSX, PPTX, ODT, ODS, ODP}   # zip archives inside
+# A document unpacks to at most this many times its size, and to at most this many times the size limit: real Office
+# files stay far below (text XML deflates some 5-20 times), a zip bomb (a megabyte that unpacks to gigabytes) does not.
+UNPACK_RATIO, UNPACK_LIMIT_FACTOR = 100, 10
+# A name with a folder in it is refused, not cut down: a browser sends the bare name, so a path is a client's mistake
+# or a try at the store ("../../etc/passwd"), and the file is better sent again under the name its sender meant.
+PATH_IN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.\.?$")
 # C0 controls other than tab, newline, form feed and carriage return mark a binary file, not text.
 BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -81,6 +88,27 @@ def _is_utf8_text(path: Path) -> bool:
                     return False
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
+        return False
+    return True
+
+
+def unpacks_within(path: Path, packed: int, limit: int) -> bool:
+    """Whether the archive unpacks to at most `limit` bytes and UNPACK_RATIO times its `packed` size. The sizes its
+    directory declares are checked first, then every entry is unpacked (into nothing), so one that lies about its
+    size is caught too (zipfile stops at the declared size and then fails the CRC)."""
+    budget = min(limit, UNPACK_RATIO * packed)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if sum(entry.file_size for entry in entries) > budget:
+                return False
+            for entry in entries:
+                with archive.open(entry) as unpacked:
+                    while chunk := unpacked.read(CHUNK):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            return False
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError):
         return False
     return True
 
@@ -183,14 +211,22 @@ def attach_to_own_report(session: Session, actor: Actor, store: AttachmentStore,
 
 def _store_on(session: Session, actor: Actor, store: AttachmentStore, case: Case, stream: BinaryIO,
               filename: str, max_bytes: int, note: str) -> Attachment:
-    tmp_path, sha256, size = store.receive(stream, max_bytes)
     errors = FieldErrors()
+    if PATH_IN_NAME.search(filename):   # before a byte is received: nothing to drop
+        errors.add("file", N_("The file name may not contain a folder (/ or \\) or control characters: "
+                              "send the file under its own name."))
+        errors.raise_if_any()
+    tmp_path, sha256, size = store.receive(stream, max_bytes)
     content_type = detect_type(tmp_path) if size else None
     if not size:
         errors.add("file", N_("The file is empty."))
     elif content_type is None:
         errors.add("file", N_("This kind of file is not accepted. Send PDF, images (JPEG, PNG, GIF, WebP, HEIC), "
                               "plain text or Office/OpenDocument documents without macros."))
+    elif content_type in ARCHIVE_TYPES and not unpacks_within(tmp_path, size, UNPACK_LIMIT_FACTOR * max_bytes):
+        errors.add("file", N_("This document unpacks to far more than its size (more than %(ratio)s times, or over "
+                              "%(mib)s MiB): it is not accepted."),
+                   ratio=UNPACK_RATIO, mib=round(UNPACK_LIMIT_FACTOR * max_bytes / 2**20))
     if errors:
         tmp_path.unlink(missing_ok=True)
         errors.raise_if_any()
