@@ -271,6 +271,8 @@ def insert_pending(session: Session, keep: Any) -> None:
     by_table: dict[Table, list] = {}
     for obj in pending:
         by_table.setdefault(inspect(obj).mapper.local_table, []).append(obj)
+        if obj.__dict__.get(_writer(inspect(obj).mapper).id_key) is not None:
+            raise RuntimeError(f"{obj!r} has its id already: insert_pending leaves ids to the database")
     order = _table_order()
     # Parents before children, as their keys say; a table with an object to keep gets its ids back.
     tables = [(objects, any(id(obj) in kept for obj in objects))
@@ -332,11 +334,9 @@ def _writer(mapper) -> _TableWriter:
 def _rows_of(writer: _TableWriter, objects: list, with_ids: bool) -> list[dict[str, Any]]:
     """The objects' column values, after giving them their parents' keys (as a flush sets them) and their
     columns' defaults; with their ids when `with_ids` (given already), else without."""
-    pk, rows = writer.id_key, []
+    rows = []
     for obj in objects:
         values = obj.__dict__
-        if (values.get(pk) is not None) != with_ids:
-            raise RuntimeError(f"{obj!r} has its id already: insert_pending leaves ids to the database")
         for attribute, pairs in writer.parents:   # a foreign key from the object it points at, as a flush sets it
             target = values.get(attribute)
             if target is not None:
