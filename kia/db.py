@@ -392,9 +392,14 @@ def _insert_graph(session: Session, tables: list[tuple[list, bool]]) -> None:
         values.update({f"t{i}_{r}_{name}": value for r, row in enumerate(rows) for name, value in row.items()})
     sql, processors = _inserting(connection.dialect, tuple(shape))
     # A raw cursor takes the $n placeholders as they are: the default one parses a statement this long each time.
-    with RawCursor(connection.connection.driver_connection) as cursor:
-        cursor.execute(sql, [process(values[name]) if process else values[name] for name, process in processors],
-                       prepare=True)
+    # It is made by SQLAlchemy's own execution, so a lost connection is seen and reported as any other statement's.
+    driver = connection.connection.driver_connection
+    usual, driver.cursor_factory = driver.cursor_factory, RawCursor
+    try:
+        connection.exec_driver_sql(sql, tuple(process(values[name]) if process else values[name]
+                                              for name, process in processors))
+    finally:
+        driver.cursor_factory = usual
 
 
 @functools.lru_cache(maxsize=64)
