@@ -34,10 +34,13 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kia_bench_profile"
 class Counter:
     def __init__(self):
         self.statements = 0
+        self.shown: list[str] | None = None   # when a list, each statement's first line goes in it
         event.listen(Engine, "before_cursor_execute", self._count)
 
-    def _count(self, *_args):
+    def _count(self, _connection, _cursor, statement, *_args):
         self.statements += 1
+        if self.shown is not None:
+            self.shown.append(" ".join(statement.split())[:150])
 
 
 def main(argv=None) -> int:
@@ -46,6 +49,7 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="measured requests per way of filing")
     parser.add_argument("--top", type=int, default=25, help="lines of each profile shown (0: none)")
     parser.add_argument("--dump", metavar="DIR", help="also write each way's profile to DIR/<way>.pstats")
+    parser.add_argument("--statements", action="store_true", help="also show the SQL statements of one request of each way")
     args = parser.parse_args(argv)
 
     data = prepare_database(args.database_url)
@@ -91,6 +95,13 @@ def main(argv=None) -> int:
     for way in ways:   # warm: reference data loaded, statements compiled
         for _ in range(20):
             send(way)
+    if args.statements:
+        for way in ways:
+            counter.shown = []
+            send(way)
+            print(f"\n== {way}: {len(counter.shown)} statements of one request")
+            print("\n".join(f"  {line}" for line in counter.shown))
+        counter.shown = None
     results = {}
     for way in ways:
         profile = cProfile.Profile(time.process_time)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from kia.access import HANDLES_CASES, Actor, roles_reading, roles_taking_on
 from kia.cases.models import Case, CaseWatcher
@@ -22,25 +22,35 @@ _HOLDERS = (select(Membership.org_unit_id, Membership.role, Membership.user_id)
             .where(Membership.role.in_(bindparam("roles", expanding=True)),
                    Membership.org_unit_id.in_(bindparam("units", expanding=True)), User.active.is_(True))
             .order_by(Membership.id))
-_SUBSTITUTE = (select(Substitute.substitute_id)
-               .join(User, User.id == Substitute.substitute_id)
-               .where(Substitute.user_id == bindparam("user_id"), Substitute.starts_at <= bindparam("at"),
-                      Substitute.ends_at > bindparam("at"), User.active.is_(True))
-               .order_by(Substitute.starts_at.desc(), Substitute.id.desc())
-               .limit(1))
+# Routing asks for the holders and, with them, whom each has standing in at the time: one query, not two.
+_STANDING_IN = aliased(User)
+_HOLDERS_AND_STAND_INS = _HOLDERS.add_columns(
+    select(Substitute.substitute_id)
+    .join(_STANDING_IN, _STANDING_IN.id == Substitute.substitute_id)
+    .where(Substitute.user_id == Membership.user_id, Substitute.starts_at <= bindparam("at"),
+           Substitute.ends_at > bindparam("at"), _STANDING_IN.active.is_(True))
+    .order_by(Substitute.starts_at.desc(), Substitute.id.desc())
+    .limit(1).correlate(Membership).scalar_subquery())
 
 
-def nearest_holders_for_units(session: Session, units: list[OrgUnit],
-                              roles: set[Role]) -> dict[int, dict[Role, list[int]]]:
+def nearest_holders_for_units(session: Session, units: list[OrgUnit], roles: set[Role],
+                              stand_ins: dict[int, int | None] | None = None,
+                              at: datetime | None = None) -> dict[int, dict[Role, list[int]]]:
     """For each unit (by id) and role, the active users holding the role on the unit nearest to it (itself
     first, then its ancestors upwards) where anyone holds it; oldest membership first, so the choice of one
-    is deterministic. One query for all the units, so a sweep over many cases looks them up at once."""
+    is deterministic. One query for all the units, so a sweep over many cases looks them up at once. With
+    `stand_ins`, the same query also fills it with each holder's active substitute at `at` (or None)."""
     if not roles or not units:
         return {unit.id: {} for unit in units}
     ancestor_ids = {a for unit in units for a in unit.ancestor_ids}
-    rows = session.execute(_HOLDERS, {"roles": list(roles), "units": list(ancestor_ids)}).all()
+    parameters = {"roles": list(roles), "units": list(ancestor_ids)}
+    if stand_ins is None:
+        rows = session.execute(_HOLDERS, parameters).all()
+    else:
+        rows = session.execute(_HOLDERS_AND_STAND_INS, parameters | {"at": at}).all()
+        stand_ins.update((user_id, substitute_id) for _, _, user_id, substitute_id in rows)
     on_unit: dict[tuple[int, Role], list[int]] = {}
-    for unit_id, role, user_id in rows:
+    for unit_id, role, user_id, *_ in rows:
         on_unit.setdefault((unit_id, role), []).append(user_id)
     result: dict[int, dict[Role, list[int]]] = {}
     for unit in units:
@@ -80,14 +90,9 @@ def matching_rules(session: Session, case: Case) -> list[RoutingRule]:
     return sorted(rules, key=specificity, reverse=True)
 
 
-def active_substitute(session: Session, user_id: int, at: datetime) -> int | None:
-    """The ersättare standing in for `user_id` at `at` (the latest period to start wins), if any."""
-    return session.scalar(_SUBSTITUTE, {"user_id": user_id, "at": at})
-
-
-def _stand_in(session: Session, case: Case, handler_id: int, now: datetime) -> int | None:
-    """The handler's substitute, if one is active and (roles change) may still handle the case's unit."""
-    substitute_id = active_substitute(session, handler_id, now)
+def _stand_in(session: Session, case: Case, substitute_id: int | None) -> int | None:
+    """The handler's active substitute (`substitute_id`, read with the holders), if they (roles change) may still
+    handle the case's unit."""
     if substitute_id is None:
         return None
     substitute = session.get(User, substitute_id)
@@ -100,16 +105,20 @@ class RoutingLookups:
     kränkning reported for three pupils ask the database nothing again."""
 
     holders: dict[tuple[int, frozenset[Role]], dict[Role, list[int]]] = field(default_factory=dict)
+    substitutes: dict[int, int | None] = field(default_factory=dict)   # holder -> active substitute, read with them
     stand_ins: dict[tuple[int, int], int | None] = field(default_factory=dict)
 
-    def holders_for(self, session: Session, unit: OrgUnit, roles: frozenset[Role]) -> dict[Role, list[int]]:
+    def holders_for(self, session: Session, unit: OrgUnit, roles: frozenset[Role],
+                    now: datetime) -> dict[Role, list[int]]:
         if (unit.id, roles) not in self.holders:
-            self.holders[(unit.id, roles)] = nearest_holders_by_role(session, unit, set(roles))
+            self.holders[(unit.id, roles)] = nearest_holders_for_units(
+                session, [unit], set(roles), stand_ins=self.substitutes, at=now)[unit.id]
         return self.holders[(unit.id, roles)]
 
-    def stand_in_for(self, session: Session, case: Case, handler_id: int, now: datetime) -> int | None:
+    def stand_in_for(self, session: Session, case: Case, handler_id: int) -> int | None:
+        """The stand-in for a handler that `holders_for` gave."""
         if (handler_id, case.org_unit.id) not in self.stand_ins:
-            self.stand_ins[(handler_id, case.org_unit.id)] = _stand_in(session, case, handler_id, now)
+            self.stand_ins[(handler_id, case.org_unit.id)] = _stand_in(session, case, self.substitutes[handler_id])
         return self.stand_ins[(handler_id, case.org_unit.id)]
 
 
@@ -120,14 +129,14 @@ def route_case(session: Session, case: Case, now: datetime, lookups: RoutingLook
     together (one filing's) share their `lookups`."""
     lookups = lookups or RoutingLookups()
     applicable = [r for r in matching_rules(session, case) if case.serious or not r.only_serious]
-    holders = lookups.holders_for(session, case.org_unit, frozenset(r.role for r in applicable))
+    holders = lookups.holders_for(session, case.org_unit, frozenset(r.role for r in applicable), now)
     # A rule for a category or for any type may name a role that must not have this case (a säkerhets-
     # samordnare never gets a kränkning case): such a rule is passed over, as if nobody held the role.
     takes_on = roles_taking_on(case.incident_type)
     handler_id = next((holders[r.role][0] for r in applicable
                        if r.purpose == RoutingPurpose.HANDLE and r.role in takes_on and holders.get(r.role)), None)
     if handler_id is not None:
-        substitute_id = lookups.stand_in_for(session, case, handler_id, now)
+        substitute_id = lookups.stand_in_for(session, case, handler_id)
         if substitute_id is not None:
             case.assignee_id = substitute_id
             record(session, case, None, "assigned_to_substitute", field="assignee", old=handler_id,
