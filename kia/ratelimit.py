@@ -9,8 +9,7 @@ import functools
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import String, bindparam, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kia.db import Base, utcnow
@@ -50,11 +49,27 @@ _PURGE = _TABLE.delete().where(_TABLE.c.window_start < bindparam("before"),
                                _TABLE.c.key.startswith(bindparam("prefix"), escape="/"))
 
 
+_AT = {name: bindparam(name, type_=_TABLE.c.window_start.type) for name in ("start", "first", "before")}
+_UPSERT = ("INSERT INTO rate_limit_windows (key, window_start, hits) VALUES (:key, :start, 1) "
+           "ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_windows.hits + 1")
+_PURGING = ("DELETE FROM rate_limit_windows WHERE window_start < :before "
+            "AND key LIKE :prefix || '%' ESCAPE '/'")
+_COUNT_EARLIER = ("SELECT COALESCE(SUM(hits), 0) FROM rate_limit_windows "
+                  "WHERE key = :key AND window_start >= :first AND window_start < :start")
+
+
 @functools.cache
-def _count_hit(dialect: str):
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
-    return insert.values(key=bindparam("key"), window_start=bindparam("start"), hits=1).on_conflict_do_update(
-        index_elements=[_TABLE.c.key, _TABLE.c.window_start], set_={"hits": _TABLE.c.hits + 1})
+def _counting(purging: bool):
+    """PostgreSQL: count a hit and sum the window in one statement (with the purge of old windows, when asked). The
+    statement's sum sees the table as it was before the statement, so it adds the earlier buckets' hits to the
+    current bucket's count that the upsert returns."""
+    purge = f"purged AS ({_PURGING}), " if purging else ""
+    return text(f"WITH {purge}counted AS ({_UPSERT} RETURNING hits) "
+                f"SELECT (SELECT hits FROM counted) + ({_COUNT_EARLIER})").bindparams(
+        *(_AT[name] for name in ("start", "first", "before" if purging else None) if name))
+
+
+_COUNT_ONE = text(_UPSERT).bindparams(_AT["start"])
 
 
 def _span(window: timedelta, now: datetime) -> dict[str, datetime]:
@@ -79,22 +94,37 @@ def seconds_until_fewer(session: Session, key: str, window: timedelta, now: date
     return max(1, math.ceil((leaves - now).total_seconds()))
 
 
-def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime | None = None) -> bool:
-    """Count one hit for `key`; False when the window's limit is exceeded. Commits its own update (and whatever
-    the session holds, such as a purge), so a refused request still counts."""
+def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime | None = None,
+        purge: tuple[datetime, str] | None = None, keep_open: bool = False) -> bool:
+    """Count one hit for `key`; False when the window's limit is exceeded. Commits (whatever else the session
+    holds too), so a refused request still counts; with `keep_open` a hit within the limit stays in the caller's
+    transaction instead, and counts only if that commits. `purge` = (before, key prefix): also drop the
+    windows of that prefix that started before `before`, in the same round trip on PostgreSQL."""
     now = now or utcnow()
-    session.execute(_count_hit(session.get_bind().dialect.name),
-                    {"key": key, "start": window_start(now, _bucket(window))})
-    hits = hits_so_far(session, key, window, now)
-    session.commit()
+    span = _span(window, now) | {"key": key, "start": window_start(now, _bucket(window))}
+    if session.get_bind().dialect.name == "postgresql":
+        before, prefix = purge or (None, "")
+        hits = session.connection().scalar(_counting(purge is not None),
+                                           span | ({"before": before, "prefix": _as_written(prefix)} if purge else {}))
+    else:
+        if purge:
+            purge_before(session, purge[0], purge[1], commit=False)
+        session.connection().execute(_COUNT_ONE, span)
+        hits = session.connection().scalar(_HITS, span)
+    if hits > limit or not keep_open:
+        session.commit()
     return hits <= limit
+
+
+def _as_written(prefix: str) -> str:
+    """A key prefix for LIKE … ESCAPE '/': its own "%" and "_" are no wildcards."""
+    return prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def purge_before(session: Session, before: datetime, key_prefix: str = "", commit: bool = True) -> int:
     """Housekeeping: drop windows that started before `before` (of keys starting with `key_prefix`); without
     `commit`, in the caller's transaction (a request's purge goes with its hit)."""
-    prefix = key_prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")   # the prefix as written
-    result = session.execute(_PURGE, {"before": before, "prefix": prefix})
+    result = session.execute(_PURGE, {"before": before, "prefix": _as_written(key_prefix)})
     if commit:
         session.commit()
     return result.rowcount

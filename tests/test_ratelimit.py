@@ -29,3 +29,27 @@ def test_purge_drops_only_old_windows_of_keys_that_start_with_the_prefix_as_writ
     assert hits_so_far(db, "publicXx:b", WINDOW, old) == 1   # "_" is no wildcard in a prefix
     assert hits_so_far(db, "other:c", WINDOW, old) == 1
     assert purge_before(db, recent - timedelta(minutes=30)) == 2   # no prefix: every key's old windows
+
+
+def test_a_hit_can_purge_old_windows_of_a_prefix_as_it_counts(db):
+    old, recent = datetime(2026, 3, 10, 5, 0, tzinfo=timezone.utc), datetime(2026, 3, 10, 7, 0, tzinfo=timezone.utc)
+    for key in ("public_x:a", "publicXx:b"):
+        hit(db, key, 100, WINDOW, old)
+    hit(db, "public_x:a", 100, WINDOW, recent - timedelta(minutes=5))
+    assert hit(db, "public_x:a", 2, WINDOW, recent, purge=(recent - timedelta(minutes=30), "public_x:"))
+    assert hits_so_far(db, "public_x:a", WINDOW, old) == 0   # purged
+    assert hits_so_far(db, "publicXx:b", WINDOW, old) == 1   # "_" is no wildcard in the prefix
+    assert hits_so_far(db, "public_x:a", WINDOW, recent) == 2   # this hit and the one five minutes earlier
+    assert not hit(db, "public_x:a", 2, WINDOW, recent, purge=(recent - timedelta(minutes=30), "public_x:"))
+
+
+def test_a_hit_kept_open_counts_only_with_the_callers_transaction_but_a_refusal_counts_at_once(db):
+    at = datetime(2026, 3, 10, 7, 0, tzinfo=timezone.utc)
+    assert hit(db, "test:filer", 1, WINDOW, at, keep_open=True)
+    db.rollback()   # the filing failed: its hit goes with it
+    assert hits_so_far(db, "test:filer", WINDOW, at) == 0
+    assert hit(db, "test:filer", 1, WINDOW, at, keep_open=True)
+    db.commit()
+    assert not hit(db, "test:filer", 1, WINDOW, at, keep_open=True)
+    db.rollback()
+    assert hits_so_far(db, "test:filer", WINDOW, at) == 2   # the refused hit was committed before the refusal

@@ -67,9 +67,10 @@ class ClientGuard:
     def _refuse(self, limit: Limit) -> RateLimited:
         return RateLimited(ratelimit.seconds_until_fewer(self.session, self._key(limit), limit.window, self.now))
 
-    def count(self, limit: Limit) -> None:
-        """Count this request against `limit`; RateLimited once the window's allowance is spent."""
-        if not ratelimit.hit(self.session, self._key(limit), limit.limit, limit.window, self.now):
+    def count(self, limit: Limit, purge: tuple[datetime, str] | None = None, keep_open: bool = False) -> None:
+        """Count this request against `limit`; RateLimited once the window's allowance is spent (see
+        kia.ratelimit.hit for `purge` and `keep_open`)."""
+        if not ratelimit.hit(self.session, self._key(limit), limit.limit, limit.window, self.now, purge, keep_open):
             raise self._refuse(limit)
 
     def refuse_if_spent(self, limit: Limit) -> None:
@@ -80,5 +81,4 @@ class ClientGuard:
     def request(self) -> None:
         """Every public request: forget windows that are over, then count this one."""
         longest = max(self.requests.window, self.reports.window, self.followup_failures.window)
-        ratelimit.purge_before(self.session, self.now - longest, key_prefix=KEY_PREFIX, commit=False)
-        self.count(self.requests)
+        self.count(self.requests, purge=(self.now - longest, KEY_PREFIX))

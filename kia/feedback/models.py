@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kia.db import Base, utcnow
 from kia.orgs.models import User
+
+if TYPE_CHECKING:
+    from kia.incidents.models import Incident
 
 
 class FollowUpCode(Base):
@@ -18,6 +22,8 @@ class FollowUpCode(Base):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)   # SHA-256 of the code
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+
+    incident: Mapped[Incident] = relationship()   # written with the filing's incident, in the same statement
 
 
 class ReporterMessage(Base):

@@ -136,9 +136,9 @@ class AnonymousReceipt:
 def _file_with_code(session: Session, actor: Actor | None, data: IncidentInput, tz: ZoneInfo,
                     now: datetime) -> AnonymousReceipt:
     report = validate_report(session, actor, data, tz, now)
-    stored = store_report(session, report, data, tz, now, reporter_id=None)
     code = new_code()
-    session.add(FollowUpCode(incident_id=stored.incident.id, code_hash=code_digest(code)))
+    stored = store_report(session, report, data, tz, now, reporter_id=None,
+                          also=lambda incident: [FollowUpCode(incident=incident, code_hash=code_digest(code))])
     incident = stored.finish(session, now)
     session.commit()
     return AnonymousReceipt(number=incident.number, follow_up_code=code, cases=report_status(incident).cases)
@@ -147,8 +147,9 @@ def _file_with_code(session: Session, actor: Actor | None, data: IncidentInput, 
 def file_anonymous_report(session: Session, data: IncidentInput, tz: ZoneInfo, guard: ClientGuard,
                           now: datetime | None = None) -> AnonymousReceipt:
     """File a report without an account (types that allow it) with its follow-up code, in one transaction.
-    Nothing about the sender is stored: no user, no idempotency key, no address."""
-    guard.count(guard.reports)
+    Nothing about the sender is stored: no user, no idempotency key, no address. A report counts against the
+    client's hourly allowance once it is filed: the count is committed with it (a refusal is committed at once)."""
+    guard.count(guard.reports, keep_open=True)
     return _file_with_code(session, None, data, tz, now or utcnow())
 
 

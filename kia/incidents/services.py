@@ -7,7 +7,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, insert, or_, select
@@ -218,9 +218,10 @@ class StoredReport:
 
 
 def store_report(session: Session, report: ValidatedReport, data: IncidentInput, tz: ZoneInfo, now: datetime,
-                 reporter_id: int | None) -> StoredReport:
+                 reporter_id: int | None, also: Callable[[Incident], list] | None = None) -> StoredReport:
     """Write the incident, its persons and cases (routed, timelines opened, deadlines started) under a
-    provisional number, and read who is to hear of the new cases. Then `finish`, and commit."""
+    provisional number, with the new objects `also` gives for the incident (pointing at it: an anonymous
+    report's follow-up code), and read who is to hear of the new cases. Then `finish`, and commit."""
     for person in report.persons:
         person.carry(report.incident_type.id, report.unit.id, report.occurred_at)
     incident = Incident(
@@ -236,6 +237,7 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
         session.add(incident)
         lookups = RoutingLookups()
         informed = [open_case(session, case, reporter_id, tz, now, lookups) for case in incident.cases]
+        session.add_all(also(incident) if also else ())
     insert_pending(session, keep=incident)   # the cases' ids name them in the notices
     notices = NewCaseNotices.load(session, list(zip(incident.cases, informed)), also=reporter_id)
     if reporter_id in notices.audience.users:   # read with the recipients: the answer names them with no query
