@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from kia.access import Actor, own_notifications
+from kia.access import Actor, notifications_of, own_notifications
 from kia.errors import N_, NotFound
 from kia.orgs.models import User
 from kia.outbox.models import Channel, DeliveryStatus, Notification
@@ -33,9 +33,13 @@ def list_inbox(session: Session, actor: Actor, unread: bool = False, cursor: int
     return InboxPage(page, page[-1].id if len(rows) > limit else None, unread_count(session, actor))
 
 
+# Built once: every signed-in page's header shows the count.
+_UNREAD = (select(func.count()).select_from(Notification)
+           .where(notifications_of(bindparam("user_id")), Notification.read_at.is_(None)))
+
+
 def unread_count(session: Session, actor: Actor) -> int:
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(own_notifications(actor), Notification.read_at.is_(None)))
+    return session.connection().scalar(_UNREAD, {"user_id": actor.user_id})
 
 
 def mark_all_read(session: Session, actor: Actor, now: datetime) -> int:

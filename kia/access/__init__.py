@@ -215,9 +215,14 @@ def access_log_visibility(actor: Actor) -> ColumnElement[bool]:
 
 def own_notifications(actor: Actor) -> ColumnElement[bool]:
     """The notifications a user reads in the app and marks read: their own only."""
+    return notifications_of(actor.user_id)
+
+
+def notifications_of(user_id) -> ColumnElement[bool]:
+    """own_notifications for a user id, or for a bind parameter giving it (a statement built once)."""
     from kia.outbox.models import Channel, Notification
 
-    return (Notification.user_id == actor.user_id) & (Notification.channel == Channel.EMAIL)
+    return (Notification.user_id == user_id) & (Notification.channel == Channel.EMAIL)
 
 
 def may_administer_notifications(actor: Actor) -> bool:

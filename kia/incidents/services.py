@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, insert, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -174,9 +174,6 @@ _IDEMPOTENCY_KEY = select(IdempotencyKey.fingerprint, IdempotencyKey.incident_id
     IdempotencyKey.user_id == bindparam("user_id"), IdempotencyKey.key == bindparam("key"))
 
 
-_STORE_IDEMPOTENCY_KEY = insert(IdempotencyKey.__table__).inline()
-
-
 def _replay(session: Session, actor: Actor, key: str, fingerprint: str) -> Incident | None:
     stored = session.execute(_IDEMPOTENCY_KEY, {"user_id": actor.user_id, "key": key}).first()
     if stored is None:
@@ -257,11 +254,11 @@ def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneI
         return earlier, False
 
     report = validate_report(session, actor, data, tz, now)
-    stored = store_report(session, report, data, tz, now, None if data.anonymous else actor.user_id)
     try:
-        if idempotency:   # a plain INSERT of the table, inline (no RETURNING of its id): nothing reads the key back
-            session.execute(_STORE_IDEMPOTENCY_KEY, dict(
-                user_id=actor.user_id, key=idempotency[0], fingerprint=idempotency[1], incident_id=stored.incident.id))
+        # The key is written with the incident's graph; a concurrent retry with the same key fails the graph.
+        stored = store_report(session, report, data, tz, now, None if data.anonymous else actor.user_id, also=(
+            lambda incident: [IdempotencyKey(user_id=actor.user_id, key=idempotency[0], fingerprint=idempotency[1],
+                                             incident=incident)]) if idempotency else None)
         incident = stored.finish(session, now)
         session.commit()
     except IntegrityError:
