@@ -95,11 +95,11 @@ def seconds_until_fewer(session: Session, key: str, window: timedelta, now: date
 
 
 def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime | None = None,
-        purge: tuple[datetime, str] | None = None, keep_open: bool = False) -> bool:
-    """Count one hit for `key`; False when the window's limit is exceeded. Commits (whatever else the session
-    holds too), so a refused request still counts; with `keep_open` a hit within the limit stays in the caller's
-    transaction instead, and counts only if that commits. `purge` = (before, key prefix): also drop the
-    windows of that prefix that started before `before`, in the same round trip on PostgreSQL."""
+        purge: tuple[datetime, str] | None = None) -> bool:
+    """Count one hit for `key`; False when the window's limit is exceeded. Commits its own update (and whatever
+    the session holds), so a refused request still counts and the counter's row lock is held no longer.
+    `purge` = (before, key prefix): also drop the windows of that prefix that started before `before`, in the
+    same round trip on PostgreSQL."""
     now = now or utcnow()
     span = _span(window, now) | {"key": key, "start": window_start(now, _bucket(window))}
     if session.get_bind().dialect.name == "postgresql":
@@ -111,8 +111,7 @@ def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime
             purge_before(session, purge[0], purge[1], commit=False)
         session.connection().execute(_COUNT_ONE, span)
         hits = session.connection().scalar(_HITS, span)
-    if hits > limit or not keep_open:
-        session.commit()
+    session.commit()
     return hits <= limit
 
 

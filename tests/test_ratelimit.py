@@ -42,14 +42,3 @@ def test_a_hit_can_purge_old_windows_of_a_prefix_as_it_counts(db):
     assert hits_so_far(db, "public_x:a", WINDOW, recent) == 2   # this hit and the one five minutes earlier
     assert not hit(db, "public_x:a", 2, WINDOW, recent, purge=(recent - timedelta(minutes=30), "public_x:"))
 
-
-def test_a_hit_kept_open_counts_only_with_the_callers_transaction_but_a_refusal_counts_at_once(db):
-    at = datetime(2026, 3, 10, 7, 0, tzinfo=timezone.utc)
-    assert hit(db, "test:filer", 1, WINDOW, at, keep_open=True)
-    db.rollback()   # the filing failed: its hit goes with it
-    assert hits_so_far(db, "test:filer", WINDOW, at) == 0
-    assert hit(db, "test:filer", 1, WINDOW, at, keep_open=True)
-    db.commit()
-    assert not hit(db, "test:filer", 1, WINDOW, at, keep_open=True)
-    db.rollback()
-    assert hits_so_far(db, "test:filer", WINDOW, at) == 2   # the refused hit was committed before the refusal

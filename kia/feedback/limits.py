@@ -67,10 +67,10 @@ class ClientGuard:
     def _refuse(self, limit: Limit) -> RateLimited:
         return RateLimited(ratelimit.seconds_until_fewer(self.session, self._key(limit), limit.window, self.now))
 
-    def count(self, limit: Limit, purge: tuple[datetime, str] | None = None, keep_open: bool = False) -> None:
-        """Count this request against `limit`; RateLimited once the window's allowance is spent (see
-        kia.ratelimit.hit for `purge` and `keep_open`)."""
-        if not ratelimit.hit(self.session, self._key(limit), limit.limit, limit.window, self.now, purge, keep_open):
+    def count(self, limit: Limit, purge: tuple[datetime, str] | None = None) -> None:
+        """Count this request against `limit`; RateLimited once the window's allowance is spent (`purge`: see
+        kia.ratelimit.hit)."""
+        if not ratelimit.hit(self.session, self._key(limit), limit.limit, limit.window, self.now, purge):
             raise self._refuse(limit)
 
     def refuse_if_spent(self, limit: Limit) -> None:
