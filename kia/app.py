@@ -10,6 +10,7 @@ import logging
 from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -40,12 +41,17 @@ def select_language() -> str:
     return state().settings.default_language
 
 
+# With its roles and their units in the same round trip: nearly every page asks what the user may do. Built once:
+# building the loader options on every request cost more than running the query.
+_SIGNED_IN_USER = (select(User).where(User.id == bindparam("user_id"))
+                   .options(joinedload(User.memberships).joinedload(Membership.org_unit)))
+
+
 def _load_user(user_id: str) -> User | None:
     if g.get("database_unavailable"):   # the 503 page is rendered for a visitor: the user is in the missing database
         return None
-    # With its roles and their units in the same round trip: nearly every page asks what the user may do.
-    user = db_session().get(User, int(user_id), options=[
-        joinedload(User.memberships).joinedload(Membership.org_unit)]) if user_id.isdigit() else None
+    user = db_session().scalars(_SIGNED_IN_USER, {"user_id": int(user_id)}).unique().one_or_none() \
+        if user_id.isdigit() else None
     return user if user is not None and user.active else None
 
 
