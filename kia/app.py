@@ -4,6 +4,7 @@ Production runs `gunicorn 'kia.wsgi:app'` (create_app, then serving); every sett
 """
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 
@@ -41,16 +42,19 @@ def select_language() -> str:
     return state().settings.default_language
 
 
-# With its roles and their units in the same round trip: nearly every page asks what the user may do. Built once:
-# building the loader options on every request cost more than running the query.
-_SIGNED_IN_USER = (select(User).where(User.id == bindparam("user_id"))
-                   .options(joinedload(User.memberships).joinedload(Membership.org_unit)))
+@functools.cache
+def _signed_in_user():
+    """With its roles and their units in the same round trip: nearly every page asks what the user may do. Built
+    once (at the first request: loader options configure the mappers, which needs every model imported), as
+    building the options on every request cost more than running the query."""
+    return (select(User).where(User.id == bindparam("user_id"))
+            .options(joinedload(User.memberships).joinedload(Membership.org_unit)))
 
 
 def _load_user(user_id: str) -> User | None:
     if g.get("database_unavailable"):   # the 503 page is rendered for a visitor: the user is in the missing database
         return None
-    user = db_session().scalars(_SIGNED_IN_USER, {"user_id": int(user_id)}).unique().one_or_none() \
+    user = db_session().scalars(_signed_in_user(), {"user_id": int(user_id)}).unique().one_or_none() \
         if user_id.isdigit() else None
     return user if user is not None and user.active else None
 

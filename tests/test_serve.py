@@ -104,3 +104,13 @@ def test_kia_run_takes_its_port_from_kia_port_and_prints_the_banner_once_serving
     assert '"GET /login" 200' in "\n".join(lines)   # the access log: no client address, no query string
     logged = stderr_path.read_text()
     assert "Running job" not in logged and "executed successfully" not in logged
+
+
+def test_the_wsgi_module_loads_in_a_fresh_interpreter(tmp_path, database_url):
+    """What gunicorn does first: import kia.wsgi with nothing else imported (a statement built at import time
+    that needs every model once broke this while every in-process test passed)."""
+    env = {**os.environ, "KIA_INSTANCE_PATH": str(tmp_path), "KIA_DATABASE_URL": database_url,
+           "KIA_SECRET_KEY": "x" * 32}
+    loaded = subprocess.run([sys.executable, "-c", "import kia.wsgi; print(kia.wsgi.app.name)"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr
