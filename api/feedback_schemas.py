@@ -59,6 +59,7 @@ class ReportStatusOut(Schema):
     cases = fields.List(fields.Nested(CaseStatusOut))
 
 
+
 class MyReportOut(ReportStatusOut):
     id = fields.Integer()
 
@@ -96,3 +97,7 @@ class AnonymousReceiptOut(Schema):
     number = fields.String(metadata={"description": "the registration number"})
     follow_up_code = fields.String(metadata={"description": "shown only now: keep it to follow the report"})
     cases = fields.List(fields.Nested(CaseStatusOut))
+
+
+# Made once (both ways of filing anonymously answer with it): constructing a schema copies its declared fields.
+ANONYMOUS_RECEIPT_OUT = AnonymousReceiptOut()

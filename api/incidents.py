@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, abort, json, request, url_for
 
 from api.auth import requires
-from api.feedback_schemas import AnonymousReceiptOut
+from api.feedback_schemas import ANONYMOUS_RECEIPT_OUT
 from api.problems import json_body, load_query
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.schemas import IncidentIn, IncidentOut, IncidentPageOut, IncidentQuery
@@ -62,7 +62,7 @@ def create_incident():
     if data.anonymous:
         # Not tied to the filer (no reporter, no idempotency key): the follow-up code is their way back.
         receipt = file_anonymously_as_staff(db_session(), actor, data, state().settings.timezone)
-        return AnonymousReceiptOut().dump(receipt), 201
+        return ANONYMOUS_RECEIPT_OUT.dump(receipt), 201
     fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     incident, created = file_incident(db_session(), actor, data, state().settings.timezone,
                                       idempotency=(key, fingerprint) if key else None)
