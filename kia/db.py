@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import MANYTOONE, ONETOMANY, DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -263,15 +264,16 @@ def insert_pending(session: Session, keep: Any) -> None:
     deleted is left to a flush, which must have nothing to do at the time."""
     if session.dirty or session.deleted:
         raise RuntimeError("insert_pending writes new objects only; flush the session's changes first")
-    pending = sorted(session.new, key=lambda obj: inspect(obj).insert_order)
-    kept = {id(keep)} | {id(obj) for obj, *_ in inspect(keep).mapper.cascade_iterator("save-update", inspect(keep))}
-    for obj in pending:
-        if obj in session:   # expunging an incident takes its persons with it
-            session.expunge(obj)
+    pending = sorted(session.new, key=_insert_order)
+    states = [instance_state(obj) for obj in pending]
+    kept = _held_by(keep)
+    # At once, without the cascade that each expunge walks: the whole graph is let go here.
+    session._expunge_states(states)
     by_table: dict[Table, list] = {}
-    for obj in pending:
-        by_table.setdefault(inspect(obj).mapper.local_table, []).append(obj)
-        if obj.__dict__.get(_writer(inspect(obj).mapper).id_key) is not None:
+    for obj, state in zip(pending, states):
+        writer = _writer(state.mapper)
+        by_table.setdefault(writer.table, []).append(obj)
+        if state.dict.get(writer.id_key) is not None:
             raise RuntimeError(f"{obj!r} has its id already: insert_pending leaves ids to the database")
     order = _table_order()
     # Parents before children, as their keys say; a table with an object to keep gets its ids back.
@@ -286,6 +288,22 @@ def insert_pending(session: Session, keep: Any) -> None:
         if id(obj) in kept:
             make_transient_to_detached(obj)
     session.add(keep)   # and with it, by the cascade, what it reaches
+
+
+def _insert_order(obj: Any) -> int:
+    return instance_state(obj).insert_order
+
+
+def _held_by(keep: Any) -> set[int]:
+    """The ids of `keep` and of what its one-to-many collections hold, and theirs in turn: the objects that stay."""
+    held, todo = set(), [keep]
+    while todo:
+        obj = todo.pop()
+        if id(obj) not in held:
+            held.add(id(obj))
+            for attribute, _pairs in _writer(instance_state(obj).mapper).children:
+                todo.extend(obj.__dict__.get(attribute) or ())
+    return held
 
 
 @dataclass(frozen=True)
