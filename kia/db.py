@@ -258,9 +258,9 @@ def insert_pending(session: Session, keep: Any) -> None:
     """Write the session's new objects – a filing's incident and all that hangs off it – in the order the objects
     were added (so they get the ids a flush gives them), without the unit of work's bookkeeping, which cost a
     filing more than all its statements: on PostgreSQL in two statements (the ids from the sequences, then every
-    table's rows at once), elsewhere with one INSERT per table. `keep` and what the session reaches from it (say
-    the incident, its persons and cases) stay in the session as if just loaded; the rest (say the timeline
-    entries, which nothing loaded points to) are written and let go. Only for new objects: anything changed or
+    table's rows at once), elsewhere with one INSERT per table. `keep` and what its collections hold (say the
+    incident, its persons and cases, theirs in turn) stay in the session as if just loaded; the rest (say the
+    timeline entries, which nothing loaded points to) are written and let go. Only for new objects: anything changed or
     deleted is left to a flush, which must have nothing to do at the time."""
     if session.dirty or session.deleted:
         raise RuntimeError("insert_pending writes new objects only; flush the session's changes first")
