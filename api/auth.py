@@ -7,7 +7,6 @@ from functools import wraps
 from flask import abort, g, request, session
 from flask_login import current_user
 
-from kia.access import Actor
 from kia.http import current_actor, db_session
 from kia.auth.tokens import resolve_token
 
@@ -23,7 +22,7 @@ def authenticate() -> None:
         g.actor = actor
     elif current_user and current_user.is_authenticated:
         _check_session_csrf()
-        g.actor = Actor.for_user(current_user)
+        g.actor = current_user.actor()
 
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

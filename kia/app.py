@@ -4,22 +4,20 @@ Production runs `gunicorn 'kia.wsgi:app'` (create_app, then serving); every sett
 """
 from __future__ import annotations
 
-import functools
 import gc
 import logging
 
 from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kia import i18n
 from kia.config import Settings
 from kia.db import make_engine, make_session_factory
 from kia.http import IdConverter, KiaState, close_db_session, current_actor, db_session, state
-from kia.orgs.models import Membership, User
+from kia.auth.signed_in import SignedInUser, load_signed_in
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +40,10 @@ def select_language() -> str:
     return state().settings.default_language
 
 
-@functools.cache
-def _signed_in_user():
-    """With its roles and their units in the same round trip: nearly every page asks what the user may do. Built
-    once (at the first request: loader options configure the mappers, which needs every model imported), as
-    building the options on every request cost more than running the query."""
-    return (select(User).where(User.id == bindparam("user_id"))
-            .options(joinedload(User.memberships).joinedload(Membership.org_unit)))
-
-
-def _load_user(user_id: str) -> User | None:
+def _load_user(user_id: str) -> SignedInUser | None:
     if g.get("database_unavailable"):   # the 503 page is rendered for a visitor: the user is in the missing database
         return None
-    user = db_session().scalars(_signed_in_user(), {"user_id": int(user_id)}).unique().one_or_none() \
-        if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    return load_signed_in(db_session(), int(user_id)) if user_id.isdigit() else None
 
 
 def _security_headers(response):

@@ -18,6 +18,7 @@ from kia.http import db_session, state
 from kia.auth.account import SignInGuard, set_language
 from kia.auth.passwords import hash_password, needs_rehash, verify_password
 from kia.db import DATABASE_UNAVAILABLE, database_unavailable, unavailable_cause, utcnow
+from kia.orgs.models import User
 from kia.orgs.services import user_by_email
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def signed_in_actor() -> Actor:
     """The signed-in user as the access rules see them (every page's views ask the services as this actor), made
     once a request."""
     if g.get("signed_in_actor") is None:
-        g.signed_in_actor = Actor.for_user(current_user)
+        g.signed_in_actor = current_user.actor()
     return g.signed_in_actor
 
 
@@ -123,7 +124,7 @@ def logout():
 @web_blueprint.get("/me")
 @login_required
 def me():
-    return render_template("web/me.html", user=current_user)
+    return render_template("web/me.html", user=db_session().get(User, current_user.id))
 
 
 from web import statistics  # noqa: E402,F401 – the lägesbild views register on web_blueprint

@@ -10,7 +10,7 @@ from kia.i18n import LANGUAGES
 from kia.auth.account import change_password, set_language
 from kia.auth.passwords import MIN_PASSWORD_LENGTH
 from kia.errors import ValidationFailed
-from kia.orgs.models import Role
+from kia.orgs.models import Role, User
 from web import _safe_next, web_blueprint
 
 
@@ -21,7 +21,7 @@ def _header():
         return set(current_app.view_functions)
 
     def is_admin() -> bool:
-        return current_user.is_authenticated and any(m.role == Role.ADMIN for m in current_user.memberships)
+        return current_user.is_authenticated and current_user.holds(Role.ADMIN)
 
     return {"url_endpoints": url_endpoints, "is_admin": is_admin,
             "languages": {"sv": "Svenska", "en": "English"}}
@@ -34,7 +34,7 @@ def choose_language():
     if chosen in LANGUAGES:
         session["language"] = chosen
         if current_user.is_authenticated:
-            set_language(db_session(), current_user, chosen)
+            set_language(db_session(), db_session().get(User, current_user.id), chosen)
         refresh()
     return redirect(_safe_next(request.form.get("next")))
 
@@ -45,7 +45,7 @@ def password():
     errors, done, status = {}, False, 200
     if request.method == "POST":
         try:
-            change_password(db_session(), current_user, request.form.get("current_password", ""),
+            change_password(db_session(), db_session().get(User, current_user.id), request.form.get("current_password", ""),
                             request.form.get("new_password", ""), request.form.get("repeat_password", ""))
             done = True
         except ValidationFailed as error:

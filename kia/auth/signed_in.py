@@ -1,0 +1,50 @@
+"""The user a web session speaks for, as every page needs them: plain values, loaded in one round trip.
+
+Every signed-in request asks for the user, their language and their roles (the access rules, the header's
+links). Loading the ORM user with its memberships and their units for that cost a web filing more than its
+routing; a few columns of one joined query serve. What changes the account (language, password) loads the
+`User` itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_login import UserMixin
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from kia.access import Actor, Grant
+from kia.orgs.models import Membership, OrgUnit, Role, User
+
+# Built once: building the statement cost more than running it.
+_USER_WITH_ROLES = (
+    select(User.id, User.name, User.language, User.active, Membership.role, Membership.org_unit_id, OrgUnit.path)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(OrgUnit, OrgUnit.id == Membership.org_unit_id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
+@dataclass(frozen=True, eq=False)
+class SignedInUser(UserMixin):
+    id: int
+    name: str
+    language: str
+    grants: tuple[Grant, ...]
+
+    def actor(self) -> Actor:
+        return Actor(user_id=self.id, language=self.language, grants=self.grants)
+
+    def holds(self, *roles: Role) -> bool:
+        return any(grant.role in roles for grant in self.grants)
+
+
+def load_signed_in(session: Session, user_id: int) -> SignedInUser | None:
+    """The active user `user_id` with their roles; None for an unknown or deactivated user."""
+    rows = session.execute(_USER_WITH_ROLES, {"user_id": user_id}).all()
+    if not rows or not rows[0].active:
+        return None
+    first = rows[0]
+    return SignedInUser(id=first.id, name=first.name, language=first.language,
+                        grants=tuple(Grant(row.role, row.org_unit_id, row.path) for row in rows
+                                     if row.role is not None))
