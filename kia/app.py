@@ -8,7 +8,7 @@ import gc
 import logging
 
 from flask import Flask, g, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale, get_translations
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -44,6 +44,27 @@ def _load_user(user_id: str) -> SignedInUser | None:
     if g.get("database_unavailable"):   # the 503 page is rendered for a visitor: the user is in the missing database
         return None
     return load_signed_in(db_session(), int(user_id)) if user_id.isdigit() else None
+
+
+def _install_template_gettext(app: Flask) -> None:
+    """The templates' _() and ngettext() look the catalogue up by the request's locale in a dict of this app's:
+    Flask-Babel's own callables walk its request context three times a message, which cost a page like the filing's
+    receipt more than its database query. The locale is asked each time, so a forced or refreshed language holds."""
+    catalogues: dict = {}
+
+    def catalogue():
+        locale = get_locale()
+        found = catalogues.get(locale)
+        if found is None:
+            found = catalogues[locale] = get_translations()
+        return found
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: catalogue().ugettext(string),
+        ngettext=lambda singular, plural, n: catalogue().ungettext(singular, plural, n),
+        pgettext=lambda context, string: catalogue().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: catalogue().unpgettext(context, singular, plural, n),
+        newstyle=True)
 
 
 def _security_headers(response):
@@ -90,6 +111,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     Babel(app, locale_selector=select_language, timezone_selector=lambda: settings.timezone.key)
+    _install_template_gettext(app)
     login_manager = LoginManager(app)
     login_manager.user_loader(_load_user)
     login_manager.login_view = "web.login"
