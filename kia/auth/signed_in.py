@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_login import UserMixin
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -26,11 +25,20 @@ _USER_WITH_ROLES = (
 
 
 @dataclass(frozen=True, eq=False)
-class SignedInUser(UserMixin):
+class SignedInUser:
+    """What a session's user loader gives: the four members Flask-Login asks for are here, so the core needs no Flask
+    (only active users are loaded)."""
+
     id: int
     name: str
     language: str
     grants: tuple[Grant, ...]
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
     def actor(self) -> Actor:
         return Actor(user_id=self.id, language=self.language, grants=self.grants)
