@@ -12,8 +12,9 @@ from api.feedback_schemas import (
     ReporterMessageOut,
 )
 from api.openapi import json_body as body_of, json_response, problems, ref
-from api.problems import domain_problem, json_body
+from api.problems import domain_problem, json_body, unavailable_problem
 from api.schemas import OrgUnitOut, ReportableTypeOut
+from kia.db import DATABASE_UNAVAILABLE, database_unavailable
 from kia.http import db_session, state
 from kia.feedback.limits import ClientGuard, RateLimited
 from kia.feedback.services import (
@@ -36,7 +37,9 @@ def _guard() -> ClientGuard:
 
 @bp.before_request
 def _count_request():
-    _guard().request()
+    # Committed with the request's own first commit (an anonymous filing's allowance, a message), or with the answer:
+    # a transaction of its own cost every public request a round trip to take a connection and one to commit.
+    _guard().request(commit=False)
 
 
 @bp.errorhandler(RateLimited)
@@ -49,6 +52,20 @@ def _rate_limited(error: RateLimited):
 @bp.after_request
 def _never_cached(response):
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.after_request
+def _commit_count(response):
+    """The request's count, if nothing committed it yet (a refused body, a read). Not after a server error, whose
+    transaction may be broken; and a database lost since the view answered is the 503 it would have been."""
+    if response.status_code < 500:
+        try:
+            db_session().commit()
+        except DATABASE_UNAVAILABLE as error:
+            if not database_unavailable(error):
+                raise
+            return unavailable_problem()   # the session is let go at the request's end, as after any loss
     return response
 
 

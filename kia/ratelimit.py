@@ -95,11 +95,12 @@ def seconds_until_fewer(session: Session, key: str, window: timedelta, now: date
 
 
 def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime | None = None,
-        purge: tuple[datetime, str] | None = None) -> bool:
+        purge: tuple[datetime, str] | None = None, commit: bool = True) -> bool:
     """Count one hit for `key`; False when the window's limit is exceeded. Commits its own update (and whatever
     the session holds), so a refused request still counts and the counter's row lock is held no longer.
     `purge` = (before, key prefix): also drop the windows of that prefix that started before `before`, in the
-    same round trip on PostgreSQL."""
+    same round trip on PostgreSQL. Without `commit`, an allowed hit waits for the caller's next commit, which
+    must come soon, as the row stays locked until then; a refused one is committed at once all the same."""
     now = now or utcnow()
     span = _span(window, now) | {"key": key, "start": window_start(now, _bucket(window))}
     if session.get_bind().dialect.name == "postgresql":
@@ -111,7 +112,8 @@ def hit(session: Session, key: str, limit: int, window: timedelta, now: datetime
             purge_before(session, purge[0], purge[1], commit=False)
         session.connection().execute(_COUNT_ONE, span)
         hits = session.connection().scalar(_HITS, span)
-    session.commit()
+    if commit or hits > limit:
+        session.commit()
     return hits <= limit
 
 

@@ -67,10 +67,10 @@ class ClientGuard:
     def _refuse(self, limit: Limit) -> RateLimited:
         return RateLimited(ratelimit.seconds_until_fewer(self.session, self._key(limit), limit.window, self.now))
 
-    def count(self, limit: Limit, purge: tuple[datetime, str] | None = None) -> None:
-        """Count this request against `limit`; RateLimited once the window's allowance is spent (`purge`: see
-        kia.ratelimit.hit)."""
-        if not ratelimit.hit(self.session, self._key(limit), limit.limit, limit.window, self.now, purge):
+    def count(self, limit: Limit, purge: tuple[datetime, str] | None = None, commit: bool = True) -> None:
+        """Count this request against `limit`; RateLimited once the window's allowance is spent (`purge`, `commit`:
+        see kia.ratelimit.hit)."""
+        if not ratelimit.hit(self.session, self._key(limit), limit.limit, limit.window, self.now, purge, commit):
             raise self._refuse(limit)
 
     def refuse_if_spent(self, limit: Limit) -> None:
@@ -78,7 +78,8 @@ class ClientGuard:
         if ratelimit.hits_so_far(self.session, self._key(limit), limit.window, self.now) >= limit.limit:
             raise self._refuse(limit)
 
-    def request(self) -> None:
-        """Every public request: forget windows that are over, then count this one."""
+    def request(self, commit: bool = True) -> None:
+        """Every public request: forget windows that are over, then count this one (without `commit`, the count
+        goes with the request's next commit, which the caller makes sure of when the answer is made)."""
         longest = max(self.requests.window, self.reports.window, self.followup_failures.window)
-        self.count(self.requests, purge=(self.now - longest, KEY_PREFIX))
+        self.count(self.requests, purge=(self.now - longest, KEY_PREFIX), commit=commit)
