@@ -8,7 +8,7 @@ import gc
 import logging
 
 from flask import Flask, g, request, session
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, get_translations
 from flask_login import LoginManager, current_user
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -47,16 +47,18 @@ def _load_user(user_id: str) -> SignedInUser | None:
 
 
 def _install_template_gettext(app: Flask) -> None:
-    """The templates' _() and ngettext() look the catalogue up by the request's locale in a dict of this app's:
-    Flask-Babel's own callables walk its request context three times a message, which cost a page like the filing's
-    receipt more than its database query. The locale is asked each time, so a forced or refreshed language holds."""
-    catalogues: dict = {}
+    """The templates' _() and ngettext() take the request's catalogue from where Flask-Babel keeps a request's own
+    state (`g._flask_babel`), as its `babel_translations`: the name its refresh() clears and its force_locale()
+    sets aside and restores, so a changed or forced language holds. Flask-Babel's own callables find the catalogue
+    anew for every message, walking its request context three times, which cost a page like the filing's receipt
+    more than its database query."""
 
     def catalogue():
-        locale = get_locale()
-        found = catalogues.get(locale)
+        found = getattr(g.get("_flask_babel"), "babel_translations", None)
         if found is None:
-            found = catalogues[locale] = get_translations()
+            found = get_translations()   # makes g._flask_babel, when in a request
+            if "_flask_babel" in g:
+                g._flask_babel.babel_translations = found
         return found
 
     app.jinja_env.install_gettext_callables(

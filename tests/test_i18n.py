@@ -102,3 +102,23 @@ def test_a_catalogue_is_recompiled_when_its_po_file_is_newer(tmp_path):
     with mo_path.open("rb") as handle:
         assert read_mo(handle).get("Sign in").string == "Logga på"
 
+
+
+def test_the_templates_follow_a_forced_and_a_refreshed_language(app):
+    # The templates' catalogue is kept for the request: forcing another language, and refreshing after a change,
+    # must still give the language asked for.
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    template = "{{ _('Sign in') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        assert render_template_string(template) == "Logga in"
+        with force_locale("en"):
+            assert render_template_string(template) == "Sign in"
+        assert render_template_string(template) == "Logga in"
+    with app.test_request_context("/"):
+        session["language"] = "sv"
+        assert render_template_string(template) == "Logga in"
+        session["language"] = "en"
+        refresh()
+        assert render_template_string(template) == "Sign in"
