@@ -139,3 +139,23 @@ def test_the_phone_check_finds_what_it_should(new_page, path):
     problems = page.evaluate(PHONE_PROBLEMS)
     assert any("page is" in p for p in problems)
     assert any("button" in p and "20px high" in p for p in problems)
+
+
+def test_chromium_reads_the_manifest_without_errors(new_page):
+    """The browser's own reading of the manifest (what "add to home screen" uses): no errors, its icons load."""
+    page = new_page(viewport=SMALL_PHONE)
+    page.goto("/anonymous")
+    cdp = page.context.new_cdp_session(page)
+    read = cdp.send("Page.getAppManifest")
+    assert read["url"].endswith("/manifest.webmanifest")
+    assert read["errors"] == [], read["errors"]
+    icons = page.evaluate("""async () => {
+      const manifest = await (await fetch(document.querySelector('link[rel=manifest]').href)).json();
+      return Promise.all(manifest.icons.map(icon => new Promise(resolve => {
+        const image = new Image();
+        image.onload = () => resolve([icon.src, image.naturalWidth]);
+        image.onerror = () => resolve([icon.src, 0]);
+        image.src = icon.src;
+      })));
+    }""")
+    assert len(icons) == 3 and all(width > 0 for _, width in icons), icons
