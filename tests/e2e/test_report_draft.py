@@ -16,18 +16,23 @@ DRAFTS = "() => Object.keys(localStorage).filter(k => k.startsWith('kia-draft:')
 
 
 @pytest.fixture
-def phone(browser, live_server, world):
-    """A signed-in phone whose pages run under the CSP the app sends (the other browser tests bypass it for axe)."""
+def visitor(browser, live_server):
+    """A phone whose pages run under the CSP the app sends (the other browser tests bypass it for axe)."""
     context = browser.new_context(base_url=live_server, viewport=SMALL_PHONE, locale="sv",
                                   extra_http_headers={"Accept-Language": "sv"})
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    sign_in(page, world.user(("reporter", "S1")))
     yield page
     context.close()
     assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+@pytest.fixture
+def phone(visitor, world):
+    sign_in(visitor, world.user(("reporter", "S1")))
+    return visitor
 
 
 def filed(e2e_engine, description: str) -> int:
@@ -126,3 +131,35 @@ def test_the_restored_form_with_its_notice_is_axe_clean_on_a_phone(new_page, wor
     assert page.is_visible("#draft-status") and page.is_visible("#draft-hint")
     assert page.evaluate("() => document.scrollingElement.scrollWidth") <= SMALL_PHONE["width"]
     check_page(page, "phone-360-report-form-draft-restored")
+
+
+def test_an_anonymous_report_sent_offline_is_filed_once_with_its_code_and_the_draft_goes(visitor, e2e_engine):
+    visitor.goto("/anonymous?type=risk_observation&org_unit=S1")
+    description = f"Trasig brandvarnare {uuid.uuid4().hex[:8]}"
+    visitor.fill("#occurred_at", "2026-03-10")
+    visitor.fill("#description", description)
+    visitor.fill("#fields-risk", "Brandvarnaren piper inte.")
+    for key, value in {"role": "witness", "category": "staff", "gender": "unknown"}.items():
+        visitor.select_option(f"select[name='persons[0].{key}']", value)
+    visitor.context.set_offline(True)
+    visitor.click("button.primary[value=file]")
+    assert "ingen anslutning" in visitor.locator("#draft-status").inner_text()
+    with visitor.expect_navigation():
+        visitor.context.set_offline(False)
+    assert visitor.locator("#followup-code").count() == 1
+    assert filed(e2e_engine, description) == 1
+    assert visitor.evaluate(DRAFTS) == []
+
+
+def test_an_anonymous_report_whose_answer_was_lost_does_not_promise_to_be_filed_once(visitor):
+    form = "/anonymous?type=risk_observation&org_unit=S1"
+    visitor.goto(form)
+    visitor.fill("#description", "Halt golv vid entrén.")
+    # What the script keeps when a filing's answer never came (see the signed-in test above).
+    visitor.evaluate("() => { const k = document.querySelector('form[data-draft]').dataset.draft;"
+                     " const d = JSON.parse(localStorage.getItem(k)); d.sending = true;"
+                     " localStorage.setItem(k, JSON.stringify(d)); }")
+    visitor.goto(form)
+    text = visitor.locator("#draft-status").inner_text()
+    assert "kanske inte kom fram" in text and "två gånger" in text and "bara en gång" not in text
+    assert visitor.input_value("#description") == "Halt golv vid entrén."

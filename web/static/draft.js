@@ -95,7 +95,11 @@
     var earlier = read(store, name);
     if (earlier && form.dataset.draftRestore === "1") {
       restore(form, earlier.values);
-      say(status, earlier.sending ? status.dataset.unconfirmed : status.dataset.restored);
+      // Only a report under one's name is filed once whatever happens (its key is stored with it); an anonymous
+      // one keeps nothing that could tell a resend from a new report.
+      var anonymous = form.dataset.public === "1" || (form.querySelector("#anonymous") || {}).checked;
+      say(status, !earlier.sending ? status.dataset.restored
+        : anonymous ? status.dataset.unconfirmedAnonymous : status.dataset.unconfirmed);
     }
     function save(sending) {
       store.setItem(name, JSON.stringify({ saved: Date.now(), sending: !!sending, values: values(form) }));
