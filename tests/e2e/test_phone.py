@@ -68,47 +68,51 @@ def fill_threat(page) -> None:
             page.select_option(f"select[name='fields.{key}']", value)
 
 
-def test_the_signed_in_reporting_pages_fit_a_360px_phone(new_page, world):
-    page = new_page(viewport=SMALL_PHONE)
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_signed_in_reporting_pages_fit_a_360px_phone(new_page, world, language):
+    page = new_page(viewport=SMALL_PHONE, language=language)
+    check = lambda name: check_phone_page(page, f"{name}-{language}")  # noqa: E731
     page.goto("/login")
-    check_phone_page(page, "login")
-    sign_in(page, world.user(("reporter", "S1"), name="Margareta Andersson-Lindqvist"))
-    check_phone_page(page, "start-signed-in")
+    check("login")
+    sign_in(page, world.user(("reporter", "S1"), name="Margareta Andersson-Lindqvist", language=language))
+    check("start-signed-in")
 
     page.goto("/report")
-    check_phone_page(page, "report-choose")
+    check("report-choose")
     page.check("input[name=type][value=threat_violence]")
     page.select_option("#org_unit", "S1")
     page.click("button.primary")
     page.click("button[value=add_person]")   # the person rows, two of them
-    check_phone_page(page, "report-form-persons")
+    check("report-form-persons")
 
     page.click("button.primary[value=file]")   # nothing typed: the errors at their fields
     assert page.locator(".error-summary").count() == 1
-    check_phone_page(page, "report-form-errors")
+    check("report-form-errors")
 
     page.click("button[value=remove_person-1]")
     fill_threat(page)
     page.click("button.primary[value=file]")
     assert page.get_by_text("UTBF-").count() >= 1
-    check_phone_page(page, "report-receipt")
+    check("report-receipt")
 
     page.click("a.action-link[href*='my-reports']")
-    check_phone_page(page, "my-report")
+    check("my-report")
     page.goto("/my-reports")
-    check_phone_page(page, "my-reports")
+    check("my-reports")
 
 
-def test_the_anonymous_pages_fit_a_360px_phone(new_page, world):
-    page = new_page(viewport=SMALL_PHONE)
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_anonymous_pages_fit_a_360px_phone(new_page, world, language):
+    page = new_page(viewport=SMALL_PHONE, language=language)
+    check = lambda name: check_phone_page(page, f"{name}-{language}")  # noqa: E731
     page.goto("/")
-    check_phone_page(page, "start")
+    check("start")
     page.goto("/anonymous")
-    check_phone_page(page, "anonymous-choose")
+    check("anonymous-choose")
     page.check("input[name=type][value=risk_observation]")
     page.select_option("#org_unit", "S1")
     page.click("button.primary")
-    check_phone_page(page, "anonymous-form")
+    check("anonymous-form")
 
     page.fill("#occurred_at", "2026-03-10")
     page.fill("#description", "Trasig brandvarnare i korridoren.")
@@ -118,14 +122,14 @@ def test_the_anonymous_pages_fit_a_360px_phone(new_page, world):
     page.select_option("select[name='persons[0].gender']", "unknown")
     page.click("button.primary[value=file]")
     code = page.locator("#followup-code").inner_text()
-    check_phone_page(page, "anonymous-receipt")
+    check("anonymous-receipt")
 
     page.goto("/followup")
-    check_phone_page(page, "followup")
+    check("followup")
     page.fill("#code", code)
     page.click("button.primary")
     assert page.locator("textarea#body").count() == 1
-    check_phone_page(page, "followup-found")
+    check("followup-found")
 
 
 @pytest.mark.parametrize("path", ["/login", "/anonymous"])
