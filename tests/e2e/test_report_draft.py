@@ -77,6 +77,9 @@ def test_a_reload_restores_the_draft_with_its_person_rows_and_key(phone):
 def test_sent_while_offline_it_is_filed_once_when_the_connection_is_back(phone, e2e_engine):
     description = start(phone)
     phone.context.set_offline(True)
+    phone.click("button[value=add_person]")   # needs the server: refused here, the page stays
+    assert "kan inte läggas till" in phone.locator("#draft-status").inner_text()
+    assert phone.locator("fieldset.person").count() == 1
     phone.click("button.primary[value=file]")
     status = phone.locator("#draft-status")
     assert "ingen anslutning" in status.inner_text()

@@ -110,7 +110,11 @@
     form.addEventListener("change", function () { save(false); });
     form.addEventListener("submit", function (event) {
       var filing = !event.submitter || event.submitter.value === "file";
-      if (!filing) { save(false); return; }   // a person added or removed: the server shows the form again
+      if (!filing) {   // a person added or removed: the server shows the form again, if it can be reached
+        save(false);
+        if (navigator.onLine === false) { event.preventDefault(); say(status, status.dataset.offlineRows); }
+        return;
+      }
       save(true);   // if the answer never comes, the next visit says the report may not have arrived
       if (navigator.onLine !== false) return;
       // No connection: keep it here and send it by itself when the connection is back.
