@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from kia.access import Actor
 from kia.http import db_session, state
@@ -55,10 +55,19 @@ def choose_page(types: list[IncidentType], units, action: str, anonymous: bool):
                            anonymous=anonymous), status
 
 
+def draft_name(action: str, type_code: str, unit_code: str) -> str:
+    """The name of a report form's draft in the browser (web/static/draft.js): one per user, form, type and unit, so
+    whoever signs in next at the same computer never sees another's."""
+    who = f"u{current_user.id}" if current_user.is_authenticated else "visitor"
+    return f"kia-draft:{who}:{action}:{type_code}:{unit_code}"
+
+
 def form_page(form: ReportForm, incident_type: IncidentType, unit_name: str, action: str, anonymous: bool,
               status: int = 200):
     return render_template(
         "web/report/form.html", form=form, incident_type=incident_type, unit_name=unit_name, action=action,
+        # A blank form (a GET) takes a kept draft; a form the server sends back holds what was typed already.
+        draft=draft_name(action, form.type, form.org_unit), restore_draft=request.method == "GET",
         public=anonymous, person_choices=PERSON_CHOICES, max_persons=MAX_PERSONS,
         max_attachments=MAX_ATTACHMENTS, checklist=not anonymous and check_applies(incident_type),
         attachment_mib=round(state().settings.attachment_max_bytes / 2**20),
@@ -146,7 +155,9 @@ def _attach(actor: Actor, incident_id: int) -> tuple[list[str], list[tuple[str, 
 def receipt_page(number: str, cases: list[str], code: str | None = None, attached=(), refused=(),
                  report_id: int | None = None):
     response = render_template("web/report/receipt.html", number=number, cases=cases, code=code,
-                               attached=attached, refused=refused, report_id=report_id)
+                               attached=attached, refused=refused, report_id=report_id,
+                               draft=draft_name(request.path, request.form.get("type", ""),
+                                                request.form.get("org_unit", "")))
     # The follow-up code is shown this once: never from a cache.
     return response, 200, {"Cache-Control": "no-store"}
 

@@ -133,6 +133,7 @@ ROUTES: dict[str, Route] = {
     "GET /followup": web(ANYONE),
     "POST /followup": web(ANYONE),
     "GET /static/<path:filename>": web(ANYONE, record="static"),
+    "GET /manifest.webmanifest": web(ANYONE),
     # ---- web: one's own ------------------------------------------------------------------------------------------
     "POST /logout": web(SIGNED_IN),
     "GET /me": web(SIGNED_IN),
