@@ -260,8 +260,8 @@ def insert_pending(session: Session, keep: Any) -> None:
     filing more than all its statements: on PostgreSQL in two statements (the ids from the sequences, then every
     table's rows at once), elsewhere with one INSERT per table. `keep` and what its collections hold (say the
     incident, its persons and cases, theirs in turn) stay in the session as if just loaded; the rest (say the
-    timeline entries, which nothing loaded points to) are written and let go. Only for new objects: anything changed or
-    deleted is left to a flush, which must have nothing to do at the time."""
+    timeline entries, which nothing loaded points to) are written and let go. Only for new objects: anything
+    changed or deleted is left to a flush, which must have nothing to do at the time."""
     if session.dirty or session.deleted:
         raise RuntimeError("insert_pending writes new objects only; flush the session's changes first")
     pending = sorted(session.new, key=_insert_order)
