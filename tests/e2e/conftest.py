@@ -197,6 +197,15 @@ def check_page(page, name: str) -> None:
     assert not violations, f"axe-core on {name} ({page.url}):\n{_describe(violations)}"
 
 
+def choose(page, name: str, value: str) -> None:
+    """A type field is radios or a select, depending on its number of choices."""
+    radio = page.locator(f"input[name='{name}'][value='{value}']")
+    if radio.count():
+        radio.check()
+    else:
+        page.select_option(f"select[name='{name}']", value)
+
+
 def sign_in(page, user, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.fill("input[name=email]", user.email)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import check_page, sign_in
+from tests.e2e.conftest import check_page, choose, sign_in
 from tests.factories import THREAT_FIELDS
 
 SMALL_PHONE = {"width": 360, "height": 740}
@@ -61,11 +61,7 @@ def fill_threat(page) -> None:
     page.select_option("select[name='persons[0].category']", "staff")
     page.select_option("select[name='persons[0].gender']", "female")
     for key, value in THREAT_FIELDS.items():
-        radio = page.locator(f"input[name='fields.{key}'][value='{value}']")
-        if radio.count():
-            radio.check()
-        else:
-            page.select_option(f"select[name='fields.{key}']", value)
+        choose(page, f"fields.{key}", value)
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])

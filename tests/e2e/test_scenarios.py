@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import PHONE, check_page, sign_in
+from tests.e2e.conftest import PHONE, check_page, choose, sign_in
 from tests.factories import THREAT_FIELDS
 
 
@@ -13,15 +13,6 @@ def require_page(page, path: str):
     if response.status == 404:
         pytest.skip(f"{path} does not exist yet")
     return response
-
-
-def choose(page, name: str, value: str) -> None:
-    """A type field is radios or a select, depending on its number of choices."""
-    radio = page.locator(f"input[name='{name}'][value='{value}']")
-    if radio.count():
-        radio.check()
-    else:
-        page.select_option(f"select[name='{name}']", value)
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
