@@ -28,7 +28,7 @@ def _type(session: Session, code: str) -> IncidentType:
 
 def rule_of(session: Session, incident_type: IncidentType, lock: bool = False) -> RetentionRule | None:
     statement = select(RetentionRule).where(RetentionRule.incident_type_id == incident_type.id)
-    return session.scalar(statement.with_for_update() if lock else statement)
+    return session.scalar(statement.with_for_update(of=RetentionRule) if lock else statement)
 
 
 def unset_rule(incident_type: IncidentType) -> RetentionRule:
