@@ -42,11 +42,10 @@ class Scenario:
 
 
 class Builder:
-    def __init__(self, db, tree, make, store):
+    def __init__(self, db, tree, handler, reporter, store):
         self.db, self.tree, self.store = db, tree, store
         self.types = {t.code: t for t in db.scalars(select(IncidentType))}
-        self.handler = make.user(("handler", "S1"), ("handler", "S2"), ("handler", "G1"))
-        self.reporter = make.user(("reporter", "S1"), ("reporter", "S2"), ("reporter", "G1"))
+        self.handler, self.reporter = handler, reporter
         self.files: dict[int, str] = {}
 
     def event(self, type_code: str, unit: str, when: datetime, closed: datetime | None,
@@ -101,7 +100,8 @@ class Builder:
 @pytest.fixture
 def scenario(db, tree, make, tmp_path) -> Scenario:
     store = tmp_path / "attachments"
-    build = Builder(db, tree, make, store)
+    build = Builder(db, tree, make.user(("handler", "S1"), ("handler", "S2"), ("handler", "G1")),
+                    make.user(("reporter", "S1"), ("reporter", "S2"), ("reporter", "G1")), store)
 
     def at(year, month, day, hour=10):
         return datetime(year, month, day, hour, tzinfo=TZ)
