@@ -130,3 +130,4 @@ from web import statistics  # noqa: E402,F401 – the lägesbild views register 
 from web import admin, admin_deadlines, admin_org, admin_types  # noqa: E402,F401 – the admin pages
 from web import handling, inbox, notifications_page, related_cases  # noqa: E402,F401 – inbox, case, notification pages
 from web import reporting, account  # noqa: E402,F401 – reporting, own reports, password and language
+from web import retention  # noqa: E402,F401 – legal holds on the case page, the gallring admin page

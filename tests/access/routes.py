@@ -171,6 +171,8 @@ ROUTES: dict[str, Route] = {
     "POST /cases/<id:case_id>/attachments": web(HANDLERS, record="case", body=FILE),
     "GET /cases/<id:case_id>/attachments/<id:attachment_id>": web(SIGNED_IN, record="attachment"),
     "POST /cases/<id:case_id>/persons/<id:person_id>/reveal": web(PERSONAL_DATA, record="person"),
+    "POST /cases/<id:case_id>/legal-hold": web(HANDLERS, record="case", body={"reason": "appeal"}),
+    "POST /cases/<id:case_id>/legal-hold/lift": web(HANDLERS, record="case"),
     "GET /cases/<id:case_id>/related-cases/new": web(HANDLERS, record="case"),
     "POST /cases/<id:case_id>/related-cases": web(HANDLERS, record="case"),
     # ---- web: administration -------------------------------------------------------------------------------------
@@ -189,6 +191,8 @@ ROUTES: dict[str, Route] = {
     "GET /admin/deadline-rules/<id:rule_id>": web(CITY_ADMIN, record="deadline_rule"),
     "POST /admin/deadline-rules/<id:rule_id>": web(CITY_ADMIN, record="deadline_rule"),
     "POST /admin/deadline-rules/<id:rule_id>/active": web(CITY_ADMIN, record="deadline_rule"),
+    "GET /admin/retention": web(CITY_ADMIN),
+    "POST /admin/retention/<code>": web(CITY_ADMIN, record="type", body={"months": "72", "action": "anonymise"}),
     "GET /admin/types": web(CITY_ADMIN),
     "GET /admin/types/new": web(CITY_ADMIN),
     "POST /admin/types/new": web(CITY_ADMIN),
