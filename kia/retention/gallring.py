@@ -1,8 +1,8 @@
 """Gallring: the records whose retention time has run out lose their personal data (anonymise) or go (destroy),
 in batches of a bounded size, each batch its own transaction.
 
-An event is expired when it has cases, all of them are closed or rejected, the last of them ended longer ago than
-its type's rule keeps it, and none of them is held (kia.retention.holds). Anonymising erases names, classes,
+An event is expired when it has cases, all of them are closed or rejected, each ended longer ago than its own type's
+rule keeps it (the event's rule says whether it is anonymised or destroyed), and none of them is held (kia.retention.holds). Anonymising erases names, classes,
 personal numbers, free texts (description, place, the case's texts, actions, milestones' references, the timeline's
 notes and old → new of texts), field values that are free text or sensitive, comments, attachments (their files
 too, once no other attachment has the same bytes), the messages with the reporter and the follow-up code, and who
@@ -21,14 +21,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, null, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, literal, null, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kia.cases.models import (
     OPEN_STATES, Attachment, Case, CaseAction, Comment, Milestone, TimelineEntry,
 )
 from kia.cases.timeline import AS_REPORTER
-from kia.db import bulk_update, is_postgresql, utcnow
+from kia.db import UTCDateTime, bulk_update, is_postgresql, utcnow
 from kia.feedback.models import FollowUpCode, ReporterMessage
 from kia.incidents.models import FieldKind, IdempotencyKey, Incident, IncidentPerson, IncidentTypeField
 from kia.retention.models import LegalHold, RetentionAction, RetentionRule
@@ -66,15 +66,23 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-def expired_clause(type_id: int, months: int, now: datetime):
-    """The WHERE clause of a type's events kept `months` whose time has run out, unheld and not yet anonymised."""
-    cutoff = months_before(now, months)
+def cutoffs(session: Session, now: datetime) -> dict[int, datetime]:
+    """Per type id with a rule: a case of it that ended before this time has had its time."""
+    return {rule.incident_type_id: months_before(now, rule.months) for rule in active_rules(session)}
+
+
+def expired_clause(type_id: int, cutoff_by_type: dict[int, datetime]):
+    """The WHERE clause of a type's events whose time has run out, unheld and not yet anonymised. Each case counts
+    by its own type's rule (a related case may be of another type, kept longer); a case of a type without a rule
+    keeps its event."""
     of_incident = Case.incident_id == Incident.id
+    cutoff = case({t: literal(c, UTCDateTime()) for t, c in cutoff_by_type.items()}, value=Case.incident_type_id,
+                  else_=null())
     return and_(
         Incident.incident_type_id == type_id,
         Incident.anonymised_at.is_(None),
         exists().where(of_incident),
-        ~exists().where(of_incident, or_(Case.state.in_(OPEN_STATES),
+        ~exists().where(of_incident, or_(Case.state.in_(OPEN_STATES), cutoff.is_(None),
                                          func.coalesce(Case.closed_at, Case.updated_at) > cutoff)),
         ~exists().where(of_incident, LegalHold.case_id == Case.id),
     )
@@ -174,10 +182,10 @@ def remove_unreferenced_files(session: Session, attachments_root: Path | None, h
     return removed
 
 
-def _claim_batch(session: Session, type_id: int, months: int, now: datetime, after_id: int,
+def _claim_batch(session: Session, type_id: int, cutoff_by_type: dict[int, datetime], after_id: int,
                  batch: int) -> tuple[int | None, list[int]]:
     """The last id the batch reached (None: no more), and the events of it to erase."""
-    statement = (select(Incident.id).where(expired_clause(type_id, months, now), Incident.id > after_id)
+    statement = (select(Incident.id).where(expired_clause(type_id, cutoff_by_type), Incident.id > after_id)
                  .order_by(Incident.id).limit(batch))
     if not is_postgresql(session):   # SQLite: BEGIN IMMEDIATE, one writer at a time
         ids = list(session.scalars(statement))
@@ -187,7 +195,7 @@ def _claim_batch(session: Session, type_id: int, months: int, now: datetime, aft
         return None, []
     # Read again under the locks: a hold committed while this statement waited is seen now.
     return locked[-1], list(session.scalars(select(Incident.id).where(
-        Incident.id.in_(locked), expired_clause(type_id, months, now)).order_by(Incident.id)))
+        Incident.id.in_(locked), expired_clause(type_id, cutoff_by_type)).order_by(Incident.id)))
 
 
 def run_gallring(session_factory: sessionmaker[Session], now: datetime | None = None,
@@ -196,12 +204,13 @@ def run_gallring(session_factory: sessionmaker[Session], now: datetime | None = 
     now = now or utcnow()
     result = GallringResult()
     with session_factory() as session:
-        rules = [(r.incident_type_id, r.incident_type.code, r.months, r.action) for r in active_rules(session)]
-    for type_id, code, months, action in rules:
+        rules = [(r.incident_type_id, r.incident_type.code, r.action) for r in active_rules(session)]
+        cutoff_by_type = cutoffs(session, now)
+    for type_id, code, action in rules:
         after_id = 0
         while True:
             with session_factory() as session:
-                last, ids = _claim_batch(session, type_id, months, now, after_id, batch)
+                last, ids = _claim_batch(session, type_id, cutoff_by_type, after_id, batch)
                 if last is None:
                     break
                 after_id = last

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kia.access import Actor
 from kia.db import bulk_insert, utcnow
 from kia.incidents.models import Incident
-from kia.retention.gallring import GallringResult, active_rules, expired_clause, run_gallring
+from kia.retention.gallring import GallringResult, active_rules, cutoffs, expired_clause, run_gallring
 from kia.retention.models import RetentionAction, RetentionRun
 from kia.retention.rules import MAY_REVIEW
 
@@ -70,8 +70,9 @@ def preview(session: Session, actor: Actor, now: datetime | None = None, sample:
     actor.require_config_admin(MAY_REVIEW)
     now = now or utcnow()
     rows = []
+    cutoff_by_type = cutoffs(session, now)
     for rule in active_rules(session):
-        clause = expired_clause(rule.incident_type_id, rule.months, now)
+        clause = expired_clause(rule.incident_type_id, cutoff_by_type)
         count = session.scalar(select(func.count()).select_from(Incident).where(clause))
         if not count:
             continue

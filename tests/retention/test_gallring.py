@@ -158,3 +158,29 @@ def test_months_before_keeps_the_time_and_the_month_end():
     assert months_before(datetime(2029, 3, 31, 2, tzinfo=TZ), 1) == datetime(2029, 2, 28, 2, tzinfo=TZ)
     assert months_before(datetime(2029, 3, 1, tzinfo=TZ), 60) == datetime(2024, 3, 1, tzinfo=TZ)
     assert months_before(datetime(2029, 1, 15, tzinfo=TZ), 13) == datetime(2027, 12, 15, tzinfo=TZ)
+
+
+def test_a_related_case_of_a_type_kept_longer_keeps_its_event(db, session_factory, scenario):
+    """A pupil's injury case (kept ten years) added to a 2023 threat event keeps the whole event in 2029."""
+    threat = db.get(Incident, scenario.expired[0])
+    injury = db.scalar(select(IncidentType).where(IncidentType.code == "pupil_injury"))
+    [first] = threat.cases
+    db.add(Case(number=f"{threat.number}-2", incident_id=threat.id, incident_type=injury, org_unit=threat.org_unit,
+                state="closed", created_at=first.created_at, closed_at=first.closed_at, updated_at=first.closed_at))
+    db.commit()
+    result = run(session_factory, scenario)
+    assert result.counts["threat_violence"]["anonymised"] == 6
+    db.expire_all()
+    assert db.get(Incident, threat.id).anonymised_at is None
+
+
+def test_a_related_case_of_a_type_without_a_rule_keeps_its_event(db, session_factory, scenario):
+    threat = db.get(Incident, scenario.expired[0])
+    own = IncidentType(code="own_kind", name_sv="Egen", name_en="Own", category="safety")
+    db.add(own)
+    db.flush()
+    [first] = threat.cases
+    db.add(Case(number=f"{threat.number}-2", incident_id=threat.id, incident_type=own, org_unit=threat.org_unit,
+                state="closed", created_at=first.created_at, closed_at=first.closed_at, updated_at=first.closed_at))
+    db.commit()
+    assert run(session_factory, scenario).counts["threat_violence"]["anonymised"] == 6
