@@ -310,6 +310,33 @@ def deadlines_sweep(now_text: str | None) -> None:
                + f", {result.notifications} notifications queued.")
 
 
+@main.group()
+def gallring() -> None:
+    """Gallring: erasing personal data whose retention time has run out."""
+
+
+@gallring.command("run")
+@click.option("--now", "now_text", default=None, help="Run as of this time (ISO 8601; no offset: local time).")
+def gallring_run(now_text: str | None) -> None:
+    """Tonight's gallring now, unless a scheduler has run it tonight (it then runs once this night)."""
+    from kia.db import utcnow
+    from kia.incidents.fields import parse_datetime
+    from kia.scheduler import Jobs
+
+    settings = Settings.from_env()
+    try:
+        now = parse_datetime(now_text, settings.timezone) if now_text else utcnow()
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO 8601 time: {now_text}", param_hint="--now") from error
+    result = Jobs(settings).gallring(now)
+    if result is None:
+        click.echo("Gallring has already run this night.")
+        return
+    click.echo(f"Gallring as of {now.astimezone(settings.timezone).isoformat()}: {result.records} records"
+               + "".join(f"; {code}: {c['anonymised']} anonymised, {c['destroyed']} destroyed, {c['files']} files"
+                         for code, c in result.counts.items()) + ".")
+
+
 @deadlines.command("recompute")
 def deadlines_recompute() -> None:
     """Recompute every open case's obligations (after changing deadline rules by hand)."""
