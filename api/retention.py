@@ -32,7 +32,7 @@ class RetentionRuleIn(Strict):
         "minimum": 0, "maximum": MAX_MONTHS,
         "description": "months the personal data is kept after the last of an event's cases closed; at least "
                        "the type's minimum_months (422 at months otherwise)"})
-    action = fields.String(metadata=ACTION)
+    action = fields.String(metadata={**ACTION, "description": ACTION["description"] + "; left out: anonymise"})
 
 
 class RetentionRuleOut(Schema):

@@ -109,3 +109,18 @@ def test_the_scheduler_job_logs_counts_per_type_and_no_content(caplog, engine, s
     caplog.clear()
     jobs.gallring(GALLRING_AT)   # the night has run: nothing said
     assert [r for r in caplog.records if r.name == "kia.scheduler"] == []
+
+
+def test_an_event_locked_by_a_hold_being_placed_is_passed_by(engine, is_postgres, committed_events):
+    """PostgreSQL: placing a hold locks the event first; a run meanwhile skips it (SKIP LOCKED) instead of erasing
+    what is about to be held. (SQLite lets one writer at a time: the run waits for the hold, then sees it.)"""
+    if not is_postgres:
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises the writers")
+    first, *rest = committed_events["ids"]
+    with Session(engine) as holding:
+        holding.execute(select(Incident.id).where(Incident.id == first).with_for_update())
+        result = run_gallring(make_session_factory(engine), GALLRING_AT, committed_events["store"])
+        holding.rollback()
+    assert result.counts["threat_violence"]["anonymised"] == EVENTS - 1
+    with Session(engine) as session:
+        assert session.get(Incident, first).anonymised_at is None
