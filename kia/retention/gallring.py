@@ -2,13 +2,14 @@
 in batches of a bounded size, each batch its own transaction.
 
 An event is expired when it has cases, all of them are closed or rejected, each ended longer ago than its own type's
-rule keeps it (the event's rule says whether it is anonymised or destroyed), and none of them is held (kia.retention.holds). Anonymising erases names, classes,
-personal numbers, free texts (description, place, the case's texts, actions, milestones' references, the timeline's
-notes and old → new of texts), field values that are free text or sensitive, comments, attachments (their files
-too, once no other attachment has the same bytes), the messages with the reporter and the follow-up code, and who
-reported it. The registration number, type, unit, times, the persons' roles, categories and genders, the cases'
-states and milestones stay: the tertial statistics of past periods give the same figures. Destroying deletes the
-event with all its cases: those statistics then count it no longer.
+rule keeps it (the event's rule says whether it is anonymised or destroyed), and none of them is held
+(kia.retention.holds). Anonymising erases names, classes, personal numbers, free texts (description, place, the
+case's texts, actions, milestones' references, the timeline's notes and old → new of texts), field values that are
+free text or sensitive, comments, attachments (their files too, once no other attachment has the same bytes), the
+messages with the reporter and the follow-up code, and who reported it. The registration number, type, unit, times,
+the persons' roles, categories and genders, the cases' states and milestones stay: the tertial statistics of past
+periods give the same figures. Destroying deletes the event with all its cases: those statistics then count it no
+longer.
 
 On PostgreSQL a batch's events are locked (SKIP LOCKED: two runs never take the same ones), and their eligibility
 is read again under the lock, so a hold placed meanwhile (which locks its event first) is seen."""

@@ -30,8 +30,8 @@ def figures(db) -> dict:
     for tertial in (1, 2, 3):
         for scope in ("period", "ytd"):
             for group_by in GROUPINGS:
-                query = StatisticsQuery(year=2023, tertial=tertial, org_unit="UTBF", scope=Scope(scope), group_by=group_by,
-                                        compare=("previous", "last_year"))
+                query = StatisticsQuery(year=2023, tertial=tertial, org_unit="UTBF", scope=Scope(scope),
+                                        group_by=group_by, compare=("previous", "last_year"))
                 report = statistics_of(db, root, query, TZ, threshold=1, now=GALLRING_AT)
                 out[(tertial, scope, group_by)] = (
                     [asdict(r) for r in report.rows], asdict(report.total),
