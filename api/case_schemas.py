@@ -119,6 +119,14 @@ class UserRefOut(Schema):
     name = fields.String()
 
 
+class LegalHoldOut(Schema):
+    """The case is held from gallring (kia.retention): nothing of its event is erased while the hold stands."""
+
+    reason = fields.String(metadata={"description": "appeal, police_investigation or open_request"})
+    held_at = LocalDateTime()
+    held_by = fields.Nested(lambda: UserRefOut(), allow_none=True)
+
+
 class CaseOut(Schema):
     """A case in a list, or after a change."""
 
@@ -201,6 +209,8 @@ class CaseDetailOut(CaseOut):
     actions = fields.List(fields.Nested(ActionOut))
     related = fields.List(fields.Nested(RelatedCaseOut))
     watchers = fields.List(fields.Nested(WatcherOut))
+    legal_hold = fields.Nested(LegalHoldOut, allow_none=True, metadata={
+        "description": "held from gallring, and why; null when not held"})
 
 
 class SeriousCheckOut(Schema):

@@ -70,6 +70,7 @@ def present_case_view(view: CaseView, actor: Actor, now: datetime) -> dict:
         "related": [{"id": r.case.id, "number": r.case.number, "state": r.case.state,
                      "type": r.case.incident_type.code, "relation": r.relation} for r in view.related],
         "watchers": [{"user": _user(w.user), "reason": w.reason} for w in view.watchers],
+        "legal_hold": case.legal_hold,
     }
 
 

@@ -286,6 +286,17 @@ def scheduler() -> None:
     run(settings)
 
 
+def _now_option(now_text: str | None, settings: Settings):
+    """--now as an aware time (no offset: local time), or now."""
+    from kia.db import utcnow
+    from kia.incidents.fields import parse_datetime
+
+    try:
+        return parse_datetime(now_text, settings.timezone) if now_text else utcnow()
+    except ValueError as error:
+        raise click.BadParameter(f"not an ISO 8601 time: {now_text}", param_hint="--now") from error
+
+
 @main.group()
 def deadlines() -> None:
     """Deadlines and escalations."""
@@ -295,19 +306,36 @@ def deadlines() -> None:
 @click.option("--now", "now_text", default=None, help="Sweep as of this time (ISO 8601; no offset: local time).")
 def deadlines_sweep(now_text: str | None) -> None:
     """Run one deadline sweep, e.g. kia deadlines sweep --now 2026-12-01T08:00."""
-    from kia.db import utcnow
-    from kia.incidents.fields import parse_datetime
     from kia.scheduler import Jobs
 
     settings = Settings.from_env()
-    try:
-        now = parse_datetime(now_text, settings.timezone) if now_text else utcnow()
-    except ValueError as error:
-        raise click.BadParameter(f"not an ISO 8601 time: {now_text}", param_hint="--now") from error
+    now = _now_option(now_text, settings)
     result = Jobs(settings).sweep_deadlines(now)
     click.echo(f"Swept as of {now.astimezone(settings.timezone).isoformat()}: {result.obligations} obligations, "
                + ", ".join(f"{count} {step}" for step, count in result.steps.items())
                + f", {result.notifications} notifications queued.")
+
+
+@main.group()
+def gallring() -> None:
+    """Gallring: erasing personal data whose retention time has run out."""
+
+
+@gallring.command("run")
+@click.option("--now", "now_text", default=None, help="Run as of this time (ISO 8601; no offset: local time).")
+def gallring_run(now_text: str | None) -> None:
+    """Tonight's gallring now, unless a scheduler has run it tonight (it then runs once this night)."""
+    from kia.scheduler import Jobs
+
+    settings = Settings.from_env()
+    now = _now_option(now_text, settings)
+    result = Jobs(settings).gallring(now)
+    if result is None:
+        click.echo("Gallring has already run this night.")
+        return
+    click.echo(f"Gallring as of {now.astimezone(settings.timezone).isoformat()}: {result.records} records"
+               + "".join(f"; {code}: {c['anonymised']} anonymised, {c['destroyed']} destroyed, {c['files']} files"
+                         for code, c in result.counts.items()) + ".")
 
 
 @deadlines.command("recompute")

@@ -21,6 +21,7 @@ from kia.incidents.models import FieldKind, IncidentType
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
 from kia.orgs.models import OrgUnit, User
 from kia.orgs.services import create_org_unit, create_user, user_by_email
+from kia.retention.holds import place_hold
 
 DEMO_PASSWORD = "kia-demo-2026"
 DEMO_DOMAIN = "demo.kia.stockholm.se"
@@ -187,6 +188,7 @@ def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 
         for case in incident.cases:
             work_demo_case(session, case.id, reported, now, tz, rng)
         progress(1)
+    hold_a_demo_case(session, tz)
     # The history's notifications went out back then; only what is still open may notify from now on.
     session.execute(update(Notification).where(Notification.created_at < now - timedelta(days=1))
                     .values(status=DeliveryStatus.SENT, sent_at=Notification.created_at))
@@ -222,3 +224,12 @@ def work_demo_case(session: Session, case_id: int, reported: datetime, now: date
     transition(session, handler, case_id, TransitionInput(
         to="closed", closing_summary="Händelsen är utredd och åtgärder är vidtagna.",
         decision="Åtgärder genomförda; ärendet avslutas."), tz, now=at(24 * rng.uniform(10, 20)))
+
+
+def hold_a_demo_case(session: Session, tz: ZoneInfo) -> None:
+    """The oldest closed kränkning case is under appeal: its handler holds it from gallring, as the demo shows."""
+    case = session.scalar(select(Case).join(IncidentType, Case.incident_type_id == IncidentType.id)
+                          .where(IncidentType.code == "victimisation", Case.state == "closed",
+                                 Case.assignee_id.is_not(None)).order_by(Case.created_at).limit(1))
+    if case is not None:
+        place_hold(session, Actor.for_user(session.get(User, case.assignee_id)), case.id, "appeal")

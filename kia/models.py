@@ -15,3 +15,4 @@ from kia.ratelimit import RateLimitWindow  # noqa: F401
 from kia.routing.models import RoutingRule, Substitute  # noqa: F401
 from kia.outbox.models import Notification, WebhookSubscription  # noqa: F401
 from kia.reference import ReferenceVersion  # noqa: F401
+from kia.retention.models import LegalHold, RetentionRule, RetentionRun  # noqa: F401

@@ -1,5 +1,5 @@
 """The scheduler process (`kia scheduler`): sweeps due obligations every minute, dispatches the outbox
-every few seconds, and does the nightly housekeeping.
+every few seconds, and does the nightly housekeeping and gallring.
 
 Like kia/app.py and kia/cli.py this module wires things together, so it may import notifications/.
 Its job store is in memory and never shared: running two schedulers by mistake is safe because every
@@ -23,6 +23,7 @@ from kia.db import database_unavailable, make_engine, make_session_factory, unav
 from kia.deadlines.admin import resync_if_rules_changed
 from kia.deadlines.escalation import sweep_side_by_side
 from kia.ratelimit import purge_before
+from kia.retention.runs import nightly_gallring
 
 log = logging.getLogger("kia.scheduler")
 
@@ -40,6 +41,7 @@ class Jobs:
             pool_size = max(3, settings.sweep_workers + 2)
             session_factory = make_session_factory(make_engine(settings.database_url, pool_size=pool_size))
         self.session_factory = session_factory
+        self.attachments_root = settings.instance_path / "attachments"
 
     def sweep_deadlines(self, now: datetime | None = None):
         now = now or utcnow()
@@ -81,6 +83,18 @@ class Jobs:
         return purged
 
 
+    def gallring(self, now: datetime | None = None):
+        """Tonight's gallring, unless another scheduler has taken the night (the run's row says so)."""
+        result = nightly_gallring(self.session_factory, self.settings.timezone, self.attachments_root, now)
+        if result is not None and result.counts:
+            totals = {what: sum(c[what] for c in result.counts.values())
+                      for what in ("anonymised", "destroyed", "files")}
+            per_type = ", ".join(f"{code} {c['anonymised'] + c['destroyed']}" for code, c in result.counts.items())
+            log.info("gallring: %s records anonymised, %s destroyed, %s files removed (%s)",
+                     totals["anonymised"], totals["destroyed"], totals["files"], per_type)
+        return result
+
+
 def logged(job: Callable[[], object], what: str) -> Callable[[], None]:
     """The job as the scheduler runs it: a failure is one log record with its cause and traceback, and the
     job runs again at its next time (APScheduler's executor, kept at WARNING, would otherwise be the one to say). While
@@ -112,6 +126,7 @@ def run(settings: Settings) -> None:
                       id="dispatch", next_run_time=datetime.now(settings.timezone))
     scheduler.add_job(logged(jobs.send_digests, "daily digests"), CronTrigger(hour=7, minute=0), id="digests")
     scheduler.add_job(logged(jobs.housekeeping, "housekeeping"), CronTrigger(hour=3, minute=30), id="housekeeping")
+    scheduler.add_job(logged(jobs.gallring, "gallring"), CronTrigger(hour=2, minute=30), id="gallring")
 
     def stop(_signum, _frame):
         scheduler.shutdown(wait=False)

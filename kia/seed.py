@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from kia.cases.workflow import ensure_default_workflow
 from kia.deadlines.rules import ensure_default_deadline_rules
 from kia.incidents.builtin_types import ensure_builtin_types
+from kia.retention.defaults import ensure_default_retention_rules
 from kia.routing.defaults import ensure_default_routing_rules
 
 
@@ -17,4 +18,5 @@ def ensure_reference_data(session: Session) -> dict[str, int]:
         "default workflow transitions": ensure_default_workflow(session),
         "deadline rules": ensure_default_deadline_rules(session),   # after the types they name
         "routing rules": ensure_default_routing_rules(session),   # after the types they name
+        "retention rules": ensure_default_retention_rules(session),   # after the types they name
     }

@@ -27,6 +27,7 @@ from kia.config import SETTINGS_DOC, Settings
 from kia.db import make_engine
 from kia.incidents.models import Incident, IncidentType
 from kia.orgs.models import User
+from kia.retention.models import RetentionRule
 from tests.conftest import REPO_ROOT
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -149,6 +150,19 @@ def test_demo_data_runs_once_and_files_the_requested_number_of_incidents(kia):
     assert "Demo organisation already present." in again.output
     assert kia.count(User) == users
     assert kia.count(Incident) == 5
+
+
+def test_db_upgrade_seeds_the_retention_rules_and_gallring_runs_once_a_night(kia):
+    kia("db", "upgrade")
+    assert re.search(r"\b13 retention rules", kia("db", "upgrade").output) is None   # the migration seeded them
+    with kia.session() as session:
+        assert session.scalar(select(func.count()).select_from(RetentionRule)) == 13
+    first = kia("gallring", "run", "--now", "2030-01-01T02:30")
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("Gallring as of 2030-01-01T02:30:00+01:00: 0 records")
+    again = kia("gallring", "run", "--now", "2030-01-01T03:00")
+    assert again.output == "Gallring has already run this night.\n"
+    assert kia("gallring", "run", "--now", "not-a-time").exit_code == 2
 
 
 def test_users_create_makes_a_user_with_a_role_per_unit_and_a_working_password(demo_kia):
@@ -327,7 +341,8 @@ def test_every_command_works_in_a_fresh_interpreter(tmp_path):
                  ["users", "create", "--email", "ny@example.se", "--name", "Ny", "--password", "tillräckligt-långt",
                   "--role", "handler", "--unit", "ENGEL"],
                  ["tokens", "create", "--email", "ny@example.se", "--scopes", "incidents:read"],
-                 ["types", "add", str(spec), "--admin-email", DEMO_ADMIN], ["settings"]):
+                 ["types", "add", str(spec), "--admin-email", DEMO_ADMIN], ["settings"],
+                 ["gallring", "run", "--now", "2026-12-05T02:30"]):
         completed = run(*args)
         assert completed.returncode == 0, (args, completed.stderr)
     assert run("db", "is-new").returncode == 1

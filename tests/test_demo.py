@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from kia.auth.passwords import verify_password
 from kia.db import utcnow
 from kia.demo import DEMO_DOMAIN, DEMO_PASSWORD, build_demo_organisation, file_demo_incidents
-from kia.incidents.models import Incident, PersonCategory, PersonRole
+from kia.incidents.models import Incident, IncidentType, PersonCategory, PersonRole
 from kia.orgs.models import OrgKind, OrgUnit, User
 from kia.orgs.services import administration_in
 from kia.reference import reference_data
@@ -180,3 +180,13 @@ def test_demo_cases_are_worked_as_far_as_their_age_makes_plausible(demo_incident
     assert {"closed", "investigating"} <= set(states)
     recent = [c for i in incidents for c in i.cases if i.reported_at > utcnow() - timedelta(hours=20)]
     assert all(str(c.state) == "received" for c in recent)     # nobody has had time to look yet
+
+
+def test_the_demo_holds_its_oldest_closed_kraenkning_case_from_gallring(db, demo_incidents):
+    from kia.retention.models import LegalHold, RetentionRule
+
+    [hold] = db.scalars(select(LegalHold)).all()
+    assert (hold.reason, hold.case.state, hold.case.incident_type.code) == ("appeal", "closed", "victimisation")
+    assert hold.held_by_id == hold.case.assignee_id
+    assert db.scalar(select(RetentionRule).join(RetentionRule.incident_type)
+                     .where(IncidentType.code == "victimisation")).months == 60

@@ -159,6 +159,8 @@ class TimelineText:
             return f"{at} ({value['reference']})" if value.get("reference") else at
         if kind == "escalation":
             return _(STEPS.get(value, value))
+        if field == "legal_hold":
+            return _(labels.HOLD_REASONS.get(value, value))
         if field == "serious_checklist" and isinstance(value, dict):
             return _checklist(value)
         if isinstance(value, bool):

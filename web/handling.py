@@ -75,7 +75,7 @@ def _reporter_thread(session, actor: Actor, view):
     return thread if thread.anonymous_followup else None
 
 
-def _attempt(case_id: int, form: str, anchor: str, change: Callable[[], object], done: str):
+def attempt(case_id: int, form: str, anchor: str, change: Callable[[], object], done: str):
     """Run one service call; on success back to the page (POST-redirect-GET), else the page again with the
     messages at the fields and what was typed kept."""
     try:
@@ -111,7 +111,7 @@ def case(case_id: int):
 def case_transition(case_id: int):
     data = TransitionInput(to=request.form.get("to", ""),
                            **{name: request.form.get(name, "") for name in TRANSITION_TEXTS})
-    return _attempt(case_id, "transition-" + data.to, "workflow",
+    return attempt(case_id, "transition-" + data.to, "workflow",
                     lambda: transition(db_session(), signed_in_actor(), case_id, data, _tz()), _("The case has moved."))
 
 
@@ -127,14 +127,14 @@ def case_milestone(case_id: int):
         errors.raise_if_any()
         record_milestone(db_session(), signed_in_actor(), case_id,
                          MilestoneInput(kind=kind, at=at, reference=request.form.get("reference", "")), _tz())
-    return _attempt(case_id, "milestone-" + kind, "milestones", record, _("The milestone is recorded."))
+    return attempt(case_id, "milestone-" + kind, "milestones", record, _("The milestone is recorded."))
 
 
 @web_blueprint.post("/cases/<id:case_id>/investigation")
 @login_required
 def case_investigation(case_id: int):
     text = request.form.get("investigation", "")
-    return _attempt(case_id, "investigation", "investigation",
+    return attempt(case_id, "investigation", "investigation",
                     lambda: update_case(db_session(), signed_in_actor(), case_id, text), _("The investigation is saved."))
 
 
@@ -148,7 +148,7 @@ def _checklist_answers() -> dict:
 @web_blueprint.post("/cases/<id:case_id>/serious-check")
 @login_required
 def case_serious_check(case_id: int):
-    return _attempt(case_id, "serious", "serious",
+    return attempt(case_id, "serious", "serious",
                     lambda: check_serious(db_session(), signed_in_actor(), case_id, _checklist_answers(), _tz(),
                                           request.form.get("clear_reason", "")),
                     _("The serious-event check is saved."))
@@ -168,7 +168,7 @@ def case_add_action(case_id: int):
             errors.add("due_date", N_("Give the date as YYYY-MM-DD."))
         errors.raise_if_any()
         add_action(db_session(), signed_in_actor(), case_id, ActionInput(request.form.get("what", ""), responsible, due), _tz())
-    return _attempt(case_id, "action", "actions", add, _("The action is added."))
+    return attempt(case_id, "action", "actions", add, _("The action is added."))
 
 
 @web_blueprint.post("/cases/<id:case_id>/actions/<id:action_id>")
@@ -182,14 +182,14 @@ def case_update_action(case_id: int, action_id: int):
             errors.add("status", N_("Choose done or cancelled."))
             errors.raise_if_any()
         update_action(db_session(), signed_in_actor(), case_id, action_id, changes, _tz())
-    return _attempt(case_id, f"action-{action_id}", "actions", update, _("The action is updated."))
+    return attempt(case_id, f"action-{action_id}", "actions", update, _("The action is updated."))
 
 
 @web_blueprint.post("/cases/<id:case_id>/comments")
 @login_required
 def case_comment(case_id: int):
     body = request.form.get("body", "")
-    return _attempt(case_id, "comment", "comments", lambda: add_comment(db_session(), signed_in_actor(), case_id, body),
+    return attempt(case_id, "comment", "comments", lambda: add_comment(db_session(), signed_in_actor(), case_id, body),
                     _("The comment is added."))
 
 
@@ -200,7 +200,7 @@ def case_message(case_id: int):
     incident_id = db_session().scalar(select(Case.incident_id).where(Case.id == case_id))
     if incident_id is None:
         abort(404)
-    return _attempt(case_id, "message", "messages",
+    return attempt(case_id, "message", "messages",
                     lambda: write_to_reporter(db_session(), signed_in_actor(), incident_id, body),
                     _("The message is sent to the reporter."))
 
@@ -215,21 +215,21 @@ def case_delegate(case_id: int):
             errors.add("user", N_("Choose a person."))
         errors.raise_if_any()
         delegate_case(db_session(), signed_in_actor(), case_id, user_id, request.form.get("note", ""))
-    return _attempt(case_id, "delegate", "assignee", delegate, _("The case is delegated."))
+    return attempt(case_id, "delegate", "assignee", delegate, _("The case is delegated."))
 
 
 @web_blueprint.post("/cases/<id:case_id>/links")
 @login_required
 def case_link(case_id: int):
     number = request.form.get("case", "")
-    return _attempt(case_id, "link", "related", lambda: link_case_by_number(db_session(), signed_in_actor(), case_id, number),
+    return attempt(case_id, "link", "related", lambda: link_case_by_number(db_session(), signed_in_actor(), case_id, number),
                     _("The cases are linked."))
 
 
 @web_blueprint.post("/cases/<id:case_id>/links/<id:other_id>/remove")
 @login_required
 def case_unlink(case_id: int, other_id: int):
-    return _attempt(case_id, "unlink", "related", lambda: unlink_cases(db_session(), signed_in_actor(), case_id, other_id),
+    return attempt(case_id, "unlink", "related", lambda: unlink_cases(db_session(), signed_in_actor(), case_id, other_id),
                     _("The link is removed."))
 
 
@@ -244,7 +244,7 @@ def case_attachment(case_id: int):
             errors.raise_if_any()
         add_attachment(db_session(), signed_in_actor(), store(), case_id, upload.stream, upload.filename,
                        state().settings.attachment_max_bytes)
-    return _attempt(case_id, "attachment", "attachments", upload, _("The file is attached."))
+    return attempt(case_id, "attachment", "attachments", upload, _("The file is attached."))
 
 
 # Files are larger than the form limit (MAX_CONTENT_LENGTH): this route accepts more.

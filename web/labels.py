@@ -71,5 +71,12 @@ TIMELINE = {
     "assigned_to_substitute": N_("Assigned to the substitute"), "informed": N_("Informed"),
     "reporter_message": N_("Message from the reporter"), "message_to_reporter": N_("Message to the reporter"),
     "escalation": N_("Deadline step"),
+    "legal_hold_placed": N_("Held from gallring"), "legal_hold_lifted": N_("Hold from gallring lifted"),
 }
+# Why a case is held from gallring (kia.retention.models.HoldReason).
+HOLD_REASONS = {"appeal": N_("Appeal (överklagande)"), "police_investigation": N_("Police investigation"),
+                "open_request": N_("Open request (registerutdrag, public document)")}
+RETENTION_ACTIONS = {"anonymise": N_("Anonymise: personal data erased, counts kept"),
+                     "destroy": N_("Destroy: the whole record deleted")}
+RUN_STATUSES = {"running": N_("Running"), "finished": N_("Finished"), "failed": N_("Failed")}
 SORTS = {"due": N_("Due time"), "-reported": N_("Newest"), "number": N_("Number")}

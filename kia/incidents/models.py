@@ -131,6 +131,9 @@ class Incident(Base):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(default=False)
     field_values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Gallring (kia.retention): when its personal data was erased; the number, type, unit, times, categories and
+    # genders stay for the register and the statistics.
+    anonymised_at: Mapped[datetime | None]
 
     incident_type: Mapped[IncidentType] = relationship(lazy="joined")
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")

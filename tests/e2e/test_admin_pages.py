@@ -15,7 +15,7 @@ from tests.conftest import TZ
 from tests.e2e.conftest import check_page, sign_in
 
 PAGES = ["/admin", "/admin/units", "/admin/users", "/admin/types", "/admin/types/new", "/admin/types/victimisation",
-         "/admin/rules", "/admin/notifications", "/admin/mail", "/admin/access-log"]
+         "/admin/rules", "/admin/notifications", "/admin/mail", "/admin/access-log", "/admin/retention"]
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
@@ -39,6 +39,14 @@ def test_admin_pages(new_page, world, language):
 
     page.goto(f"/admin/users/{admin.id}")
     check_page(page, f"admin-user-{language}")
+
+    # A retention rule below the legal minimum: the message at its field, accessible.
+    page.goto("/admin/retention")
+    page.fill("#months-victimisation", "3")
+    page.evaluate("document.querySelector('#months-victimisation').removeAttribute('min')")
+    page.click("#rule-victimisation button[type=submit]")
+    assert page.locator("#months-victimisation-error").is_visible()
+    check_page(page, f"admin-retention-error-{language}")
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])

@@ -234,6 +234,17 @@ def test_rektor_handles_a_threat_to_closing(new_page, world, language):
     assert transition_form(page, language, "Close the case").count() == 0
     check_page(page, f"b-case-closed-{language}")
 
+    # Closed, the case waits for gallring; under appeal its rektor holds it, and the page says so.
+    hold = page.get_by_role("region", name=tr(language, "Gallring"))
+    hold.get_by_label(tr(language, "Hold from gallring because of")).select_option("appeal")
+    hold.get_by_role("button", name=tr(language, "Hold from gallring")).click()
+    page.wait_for_load_state()
+    held = page.get_by_role("region", name=tr(language, "Gallring"))
+    assert tr(language, "Held from gallring") in held.inner_text()
+    assert tr(language, "Appeal (överklagande)") in held.inner_text()
+    timeline_has(page, language, "Held from gallring", tr(language, "Appeal (överklagande)"))
+    check_page(page, f"b-case-held-{language}")
+
 
 # ---- (c) a victimisation of two pupils: two cases, and the huvudman step before closing ---------
 
