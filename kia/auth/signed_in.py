@@ -49,7 +49,7 @@ class SignedInUser:
 
 def load_signed_in(session: Session, user_id: int) -> SignedInUser | None:
     """The active user `user_id` with their roles; None for an unknown or deactivated user."""
-    rows = session.execute(_USER_WITH_ROLES, {"user_id": user_id}).all()
+    rows = session.connection().execute(_USER_WITH_ROLES, {"user_id": user_id}).all()   # Core: no ORM result
     if not rows or not rows[0].active:
         return None
     first = rows[0]

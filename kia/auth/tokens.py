@@ -64,7 +64,8 @@ def resolve_token(session: Session, secret: str) -> Actor | None:
     the user's roles: every API request asks this first, so it loads no entities."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    rows = session.execute(_TOKEN_WITH_ROLES, {"token_hash": _digest(secret)}).all()
+    # Core, not the session: the columns need no ORM result around them.
+    rows = session.connection().execute(_TOKEN_WITH_ROLES, {"token_hash": _digest(secret)}).all()
     if not rows:
         return None
     scopes, expires_at, revoked_at, user_id, active, language = rows[0][:6]
