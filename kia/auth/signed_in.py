@@ -22,7 +22,8 @@ from kia.orgs.models import Membership, OrgUnit, Role, User
 
 # Built once: building the statement cost more than running it.
 _USER_WITH_ROLES = (
-    select(User.id, User.name, User.language, User.active, User.session_epoch, Membership.role, Membership.org_unit_id, OrgUnit.path)
+    select(User.id, User.name, User.language, User.active, User.session_epoch,
+           Membership.role, Membership.org_unit_id, OrgUnit.path)
     .outerjoin(Membership, Membership.user_id == User.id)
     .outerjoin(OrgUnit, OrgUnit.id == Membership.org_unit_id)
     .where(User.id == bindparam("user_id"))
