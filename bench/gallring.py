@@ -74,14 +74,16 @@ INSERT INTO incidents (id, number, incident_type_id, org_unit_id, occurred_at, k
   FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) n;
 INSERT INTO incident_persons (id, incident_id, incident_type_id, org_unit_id, occurred_at, position, role, category,
                               gender, name, class_name, personal_number)
-  SELECT n, n, :type_id, 1000 + (n % :units) + 1, make_timestamptz(CAST(:year AS integer), 1, 1, 9, 0, 0, 'UTC') + (n % 330) * interval '1 day',
+  SELECT n, n, :type_id, 1000 + (n % :units) + 1,
+         make_timestamptz(CAST(:year AS integer), 1, 1, 9, 0, 0, 'UTC') + (n % 330) * interval '1 day',
          0, 'affected', CASE WHEN n % 3 = 0 THEN 'staff' ELSE 'pupil' END,
          CASE WHEN n % 2 = 0 THEN 'female' ELSE 'male' END, 'Olle Svensson', '7B', :personal_number
   FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) n;
 INSERT INTO cases (id, number, incident_id, incident_type_id, org_unit_id, state, assignee_id, serious,
                    serious_checklist, field_values, investigation, closing_summary, decision,
                    open_actions_reason, rejection_reason, closed_at, created_at, updated_at)
-  SELECT n, 'ADM-' || CAST(:year AS text) || '-' || lpad(n::text, 7, '0') || '-1', n, :type_id, 1000 + (n % :units) + 1, 'closed',
+  SELECT n, 'ADM-' || CAST(:year AS text) || '-' || lpad(n::text, 7, '0') || '-1', n, :type_id,
+         1000 + (n % :units) + 1, 'closed',
          1000 + (n % :units) + 1, false, '{}'::jsonb, '{}'::jsonb, 'Samtal med Olle ' || repeat('y', 500),
          'Avslutat', 'Åtgärder vidtagna', '', '',
          make_timestamptz(CAST(:year AS integer), 1, 1, 9, 0, 0, 'UTC') + (n % 330 + 20) * interval '1 day',
@@ -148,7 +150,7 @@ def measured_run(engine, label: str) -> tuple[float, int, int, int]:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
-    print(f"{label}: {elapsed:.2f} s, {result.records} events erased {result.counts}, "
+    print(f"{label}: {elapsed:.2f} s (tracemalloc on), {result.records} events erased {result.counts}, "
           f"tracemalloc peak {peak / 2**20:.1f} MiB, peak RSS grew {rss_growth / 1024:.1f} MiB")
     return elapsed, result.records, peak, rss_growth
 
@@ -159,7 +161,8 @@ def still_named(engine) -> int:
             SELECT count(*) FROM incident_persons p JOIN incidents i ON i.id = p.incident_id
             WHERE i.anonymised_at IS NOT NULL AND (p.name IS NOT NULL OR p.personal_number IS NOT NULL)""")) + \
             connection.scalar(text("""
-            SELECT count(*) FROM case_comments c JOIN cases k ON k.id = c.case_id JOIN incidents i ON i.id = k.incident_id
+            SELECT count(*) FROM case_comments c JOIN cases k ON k.id = c.case_id
+            JOIN incidents i ON i.id = k.incident_id
             WHERE i.anonymised_at IS NOT NULL"""))
 
 
@@ -200,10 +203,11 @@ def main() -> int:
     print(f"memory: tracemalloc peak {peak / 2**20:.1f} MiB vs {small_peak / 2**20:.1f} MiB for {small}, "
           f"peak RSS growth {rss / 1024:.1f} MiB vs {small_rss / 1024:.1f} MiB: "
           f"{'bounded' if ok_memory else 'NOT bounded'}")
-    counted = {year: sum(figures_before[(year, t, ())][1]["count"]["value"] for t in (1, 2, 3)) for year in (2020, 2025)}
+    counted = {year: sum(figures_before[(year, t, ())][1]["count"]["value"] for t in (1, 2, 3))
+               for year in (2020, 2025)}
     print(f"the {args.kept} kept events untouched: {'yes' if kept_same else 'NO'}; "
-          f"tertial statistics of 2020 and 2025 ({counted[2020]} and {counted[2025]} events) the same before and after: "
-          f"{'yes' if figures_same else 'NO'}")
+          f"tertial statistics of 2020 and 2025 ({counted[2020]} and {counted[2025]} events) the same before and "
+          f"after: {'yes' if figures_same else 'NO'}")
     return 0 if ok_counts and ok_memory and kept_same and figures_same else 1
 
 
