@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench import inbox as inbox_bench  # noqa: E402 – its loader: org tree, users, 200,000 cases
 from bench.inbox import OFFICER_ADMIN, percentile  # noqa: E402
 from bench.tertial import copy  # noqa: E402
+from kia.auth.signed_in import session_id  # noqa: E402
 from kia.db import make_engine, make_session_factory  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/kia_bench_pages"
@@ -174,7 +175,7 @@ def make_app(url: str):
 def signed_in(app, user_id: int):
     client = app.test_client()
     with client.session_transaction() as session:   # as tests/web sign in: the session Flask-Login reads
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id(user_id, 0)   # loaded users: no password set since
         session["_fresh"] = True
     return client
 

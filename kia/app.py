@@ -17,7 +17,7 @@ from kia import i18n
 from kia.config import Settings
 from kia.db import make_engine, make_session_factory
 from kia.http import IdConverter, KiaState, close_db_session, current_actor, db_session, state
-from kia.auth.signed_in import SignedInUser, load_signed_in
+from kia.auth.signed_in import SignedInUser, load_signed_in, parse_session_id
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,8 @@ def select_language() -> str:
 def _load_user(user_id: str) -> SignedInUser | None:
     if g.get("database_unavailable"):   # the 503 page is rendered for a visitor: the user is in the missing database
         return None
-    return load_signed_in(db_session(), int(user_id)) if user_id.isdigit() else None
+    parsed = parse_session_id(user_id)   # "<id>:<session epoch>"; a bare id (a cookie from before) is signed out
+    return load_signed_in(db_session(), *parsed) if parsed else None
 
 
 def _install_template_gettext(app: Flask) -> None:

@@ -42,7 +42,7 @@ def test_the_api_answers_503_problem_json_while_the_database_is_unreachable(down
 
 def test_a_signed_in_page_is_a_503_page_while_the_database_is_unreachable(down_client):
     with down_client.session_transaction() as session:
-        session["_user_id"] = "1"   # signed in: the page must not ask the missing database who that is
+        session["_user_id"] = "1:0"   # signed in: the page must not ask the missing database who that is
         session["_fresh"] = True
     response = down_client.get("/my-reports")
     assert response.status_code == 503 and response.mimetype == "text/html"

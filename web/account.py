@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask import current_app, redirect, render_template, request, session
 from flask_babel import gettext as _, refresh
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
 from kia.http import db_session
 from kia.i18n import LANGUAGES
 from kia.auth.account import change_password, set_language
 from kia.auth.passwords import MIN_PASSWORD_LENGTH
+from kia.auth.signed_in import load_signed_in
 from kia.errors import ValidationFailed
 from kia.orgs.models import Role, User
 from web import _safe_next, web_blueprint
@@ -45,8 +46,11 @@ def password():
     errors, done, status = {}, False, 200
     if request.method == "POST":
         try:
-            change_password(db_session(), db_session().get(User, current_user.id), request.form.get("current_password", ""),
+            user = db_session().get(User, current_user.id)
+            change_password(db_session(), user, request.form.get("current_password", ""),
                             request.form.get("new_password", ""), request.form.get("repeat_password", ""))
+            # The change ended every session of the user's (a new epoch) but this one: it keeps the new epoch.
+            login_user(load_signed_in(db_session(), user.id, user.session_epoch))
             done = True
         except ValidationFailed as error:
             db_session().rollback()

@@ -72,7 +72,8 @@ def check_new_password(errors: FieldErrors, new: str, repeated: str) -> bool:
 
 
 def change_password(session: Session, user: User, current: str, new: str, repeated: str) -> None:
-    """Set a new password after checking the current one; every problem is reported at its field."""
+    """Set a new password after checking the current one; every problem is reported at its field. The user's
+    other web sessions end (a new session epoch): the one that changed it is signed in again by its caller."""
     errors = FieldErrors()
     if not verify_password(user.password_hash, current):
         errors.add("current_password", N_("The current password is not right."))
@@ -80,6 +81,7 @@ def change_password(session: Session, user: User, current: str, new: str, repeat
         errors.add("new_password", N_("Choose a password other than the current one."))
     errors.raise_if_any()
     user.password_hash = hash_password(new)
+    user.session_epoch += 1
     session.commit()
 
 

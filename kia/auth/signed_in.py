@@ -4,6 +4,11 @@ Every signed-in request asks for the user, their language and their roles (the a
 links). Loading the ORM user with its memberships and their units for that cost a web filing more than its
 routing; a few columns of one joined query serve. What changes the account (language, password) loads the
 `User` itself.
+
+The session keeps "<user id>:<session epoch>" as its Flask-Login id (the alternative id Flask-Login documents):
+setting or changing a password counts the user's epoch up, so every session signed in before it (other
+browsers, a remember cookie, a copied cookie) is signed out at its next request, checked in the same query.
+An id of another shape (a cookie from before the epoch) is signed out too.
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ from kia.orgs.models import Membership, OrgUnit, Role, User
 
 # Built once: building the statement cost more than running it.
 _USER_WITH_ROLES = (
-    select(User.id, User.name, User.language, User.active, Membership.role, Membership.org_unit_id, OrgUnit.path)
+    select(User.id, User.name, User.language, User.active, User.session_epoch,
+           Membership.role, Membership.org_unit_id, OrgUnit.path)
     .outerjoin(Membership, Membership.user_id == User.id)
     .outerjoin(OrgUnit, OrgUnit.id == Membership.org_unit_id)
     .where(User.id == bindparam("user_id"))
@@ -33,12 +39,13 @@ class SignedInUser:
     name: str
     language: str
     grants: tuple[Grant, ...]
+    session_epoch: int
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return session_id(self.id, self.session_epoch)
 
     def actor(self) -> Actor:
         return Actor(user_id=self.id, language=self.language, grants=self.grants)
@@ -47,12 +54,26 @@ class SignedInUser:
         return any(grant.role in roles for grant in self.grants)
 
 
-def load_signed_in(session: Session, user_id: int) -> SignedInUser | None:
-    """The active user `user_id` with their roles; None for an unknown or deactivated user."""
+def session_id(user_id: int, session_epoch: int) -> str:
+    """What a web session keeps as its user's id."""
+    return f"{user_id}:{session_epoch}"
+
+
+def parse_session_id(text: str) -> tuple[int, int] | None:
+    """The user id and session epoch a session keeps; None for any other shape (an old cookie's bare id)."""
+    user_id, colon, epoch = text.partition(":")
+    if not colon or not user_id.isdigit() or not epoch.isdigit():
+        return None
+    return int(user_id), int(epoch)
+
+
+def load_signed_in(session: Session, user_id: int, session_epoch: int) -> SignedInUser | None:
+    """The active user `user_id` with their roles; None for an unknown or deactivated user, or for a session
+    signed in before the user's password was last set (another epoch)."""
     rows = session.connection().execute(_USER_WITH_ROLES, {"user_id": user_id}).all()   # Core: no ORM result
-    if not rows or not rows[0].active:
+    if not rows or not rows[0].active or rows[0].session_epoch != session_epoch:
         return None
     first = rows[0]
-    return SignedInUser(id=first.id, name=first.name, language=first.language,
+    return SignedInUser(id=first.id, name=first.name, language=first.language, session_epoch=first.session_epoch,
                         grants=tuple(Grant(row.role, row.org_unit_id, row.path) for row in rows
                                      if row.role is not None))

@@ -192,7 +192,8 @@ def set_user_active(session: Session, actor: Actor, user_id: int, active: bool) 
 def set_user_password(session: Session, actor: Actor, user_id: int, new: str, repeated: str) -> User:
     """A new password for a user who forgot theirs, by the rules of changing one's own; recorded as set, never
     the value. Not one's own: that asks for the current password (kia.auth.account), and a session left open
-    must not be a way around it."""
+    must not be a way around it. Every web session of the user ends (a new session epoch); API tokens stay
+    (revoked on their own)."""
     user = get_user(session, actor, user_id)
     if user.id == actor.user_id:
         raise Conflict(Msg(N_("Change your own password on your account page.")))
@@ -200,6 +201,7 @@ def set_user_password(session: Session, actor: Actor, user_id: int, new: str, re
     check_new_password(errors, new, repeated)
     errors.raise_if_any()
     user.password_hash = hash_password(new)
+    user.session_epoch += 1
     record(session, actor, user, What.PASSWORD)
     session.commit()
     return user

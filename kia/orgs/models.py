@@ -70,6 +70,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(2), default="sv")
     # Non-urgent notifications by e-mail at once, or gathered in one daily digest.
     daily_digest: Mapped[bool] = mapped_column(default=False)
+    # Counted up whenever the password is set or changed. A web session holds the count it signed in with (in
+    # its Flask-Login id, kia.auth.signed_in): one from before is signed out at its next request.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     # Loaded when asked (an actor's roles, the admin pages): most reads of a user want only the name, e.g. the
@@ -90,7 +93,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_epoch}"   # what the session keeps (kia.auth.signed_in.session_id)
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"

@@ -125,7 +125,8 @@ class Matrix:
         with client.session_transaction() as session:
             session["csrf"] = token
             if cell.caller != "anonymous":
-                session["_user_id"], session["_fresh"] = str(self.world.users[cell.caller].id), True
+                session["_user_id"] = self.world.users[cell.caller].get_id()
+                session["_fresh"] = True
         return client.open(url, method=method, data={"csrf_token": token, **(self.body(route) or {})} if writes else None)
 
 

@@ -290,7 +290,7 @@ def test_a_web_session_needs_the_csrf_token_for_non_json_writes(client, db, make
     incident, _ = file_incident(db, make.actor(("reporter", "S1")), threat(), TZ)
     case_id = incident.cases[0].id
     with client.session_transaction() as flask_session:
-        flask_session["_user_id"] = str(handler.id)
+        flask_session["_user_id"] = handler.get_id()
         flask_session["_fresh"] = True
         flask_session["csrf"] = "the-page-token"
     upload = {"file": (io.BytesIO(b"plain text notes\n"), "notes.txt")}

@@ -23,7 +23,7 @@ EN = {"Accept-Language": "en"}
 def sign_in(client, user) -> str:
     """Signs `user` in and returns the session's CSRF token for the forms."""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
         session["csrf"] = "test-csrf-token"
     return "test-csrf-token"

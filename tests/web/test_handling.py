@@ -9,6 +9,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from kia.auth.signed_in import session_id
 from kia.cases.models import AccessLogEntry, ActionStatus, CaseAction, CaseState, Comment, MilestoneKind, TimelineEntry
 from kia.db import utcnow
 from kia.deadlines.escalation import sweep
@@ -21,7 +22,7 @@ EN = {"Accept-Language": "en"}
 
 def sign_in(client, actor) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(actor.user_id)
+        session["_user_id"] = session_id(actor.user_id, 0)   # a new user: no password set since
         session["_fresh"] = True
 
 

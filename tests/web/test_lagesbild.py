@@ -16,7 +16,7 @@ PAGE = "/lagesbild?org_unit=UTBF&year=2026&tertial=2"
 
 def sign_in(client, user) -> None:
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
 
 
