@@ -27,19 +27,16 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
 import kia.models  # noqa: E402,F401
 from bench.sweep import DEPARTMENTS, LOAD_TREE, UNITS_PER_DEPARTMENT  # noqa: E402 – the bench org tree and users
-from kia import migrate  # noqa: E402
-from kia.db import make_engine, make_session_factory, recreate_postgres_database  # noqa: E402
+from bench.sweep import fresh_database as bench_database  # noqa: E402
+from kia.db import make_session_factory  # noqa: E402
 from kia.orgs.models import OrgUnit  # noqa: E402
 from kia.retention.gallring import run_gallring  # noqa: E402
-from kia.seed import ensure_reference_data  # noqa: E402
 from kia.stats.services import Scope, StatisticsQuery, statistics_of  # noqa: E402
 
 DATABASE = "kia_bench_gallring"
-SERVER = os.environ.get("KIA_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 TZ = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
 UNITS = UNITS_PER_DEPARTMENT * DEPARTMENTS
@@ -47,12 +44,7 @@ PERSONAL_NUMBER = "20100101-1234"
 
 
 def fresh_database():
-    recreate_postgres_database(f"{SERVER}/{DATABASE}")
-    engine = make_engine(f"{SERVER}/{DATABASE}", pool_size=4)
-    with engine.begin() as connection:
-        migrate.upgrade(connection)
-    with Session(engine) as session:
-        ensure_reference_data(session)
+    engine = bench_database(DATABASE)
     with engine.begin() as connection:
         for statement in LOAD_TREE.split(";\n"):
             if statement.strip():

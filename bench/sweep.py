@@ -33,9 +33,10 @@ SERVER = os.environ.get("KIA_BENCH_POSTGRES", "postgresql+psycopg://postgres@127
 UNITS_PER_DEPARTMENT, DEPARTMENTS = 60, 10
 
 
-def fresh_database():
-    recreate_postgres_database(f"{SERVER}/{DATABASE}")
-    engine = make_engine(f"{SERVER}/{DATABASE}", pool_size=4)
+def fresh_database(database: str = DATABASE):
+    """A new, migrated database with the reference data (bench/gallring.py makes its own with it too)."""
+    recreate_postgres_database(f"{SERVER}/{database}")
+    engine = make_engine(f"{SERVER}/{database}", pool_size=4)
     with engine.begin() as connection:
         migrate.upgrade(connection)
     with Session(engine) as session:

@@ -24,7 +24,7 @@ from kia.db import make_engine, make_session_factory
 from kia.orgs.services import create_user
 from kia.seed import ensure_reference_data
 from tests.conftest import POSTGRES_URL, REPO_ROOT, TZ, _fresh_postgres
-from tests.factories import Factory
+from tests.factories import THREAT_FIELDS, Factory
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -204,6 +204,19 @@ def choose(page, name: str, value: str) -> None:
         radio.check()
     else:
         page.select_option(f"select[name='{name}']", value)
+
+
+def fill_threat(page) -> None:
+    """The report form of a threat: a member of staff threatened in a corridor, with the type's own fields."""
+    page.fill("#occurred_at", "2026-03-10")
+    page.fill("#occurred_at-time", "09:30")
+    page.fill("#location", "Korridor plan 2")
+    page.fill("#description", "Elev hotade läraren efter en tillsägelse.")
+    page.select_option("select[name='persons[0].role']", "affected")
+    page.select_option("select[name='persons[0].category']", "staff")
+    page.select_option("select[name='persons[0].gender']", "female")
+    for key, value in THREAT_FIELDS.items():
+        choose(page, f"fields.{key}", value)
 
 
 def sign_in(page, user, password: str = PASSWORD) -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import check_page, choose, sign_in
-from tests.factories import THREAT_FIELDS
+from tests.e2e.conftest import check_page, fill_threat, sign_in
 
 SMALL_PHONE = {"width": 360, "height": 740}
 
@@ -50,18 +49,6 @@ def check_phone_page(page, name: str) -> None:
     problems = page.evaluate(PHONE_PROBLEMS)
     assert not problems, f"{name} ({page.url}):\n" + "\n".join(problems)
     check_page(page, f"phone-360-{name}")
-
-
-def fill_threat(page) -> None:
-    page.fill("#occurred_at", "2026-03-10")
-    page.fill("#occurred_at-time", "09:30")
-    page.fill("#location", "Korridor plan 2")
-    page.fill("#description", "Elev hotade läraren efter en tillsägelse.")
-    page.select_option("select[name='persons[0].role']", "affected")
-    page.select_option("select[name='persons[0].category']", "staff")
-    page.select_option("select[name='persons[0].gender']", "female")
-    for key, value in THREAT_FIELDS.items():
-        choose(page, f"fields.{key}", value)
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])

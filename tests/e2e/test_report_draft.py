@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kia.incidents.models import Incident
-from tests.e2e.conftest import check_page, sign_in
-from tests.e2e.test_phone import SMALL_PHONE, fill_threat
+from tests.e2e.conftest import check_page, fill_threat, sign_in
+from tests.e2e.test_phone import SMALL_PHONE
 
 FORM = "/report?type=threat_violence&org_unit=S1"
 DRAFTS = "() => Object.keys(localStorage).filter(k => k.startsWith('kia-draft:'))"

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import PHONE, check_page, choose, sign_in
-from tests.factories import THREAT_FIELDS
+from tests.e2e.conftest import PHONE, check_page, fill_threat, sign_in
 
 
 def require_page(page, path: str):
@@ -26,15 +25,7 @@ def test_staff_member_reports_a_threat_from_a_phone(new_page, world, language):
     page.click("button.primary")
     check_page(page, f"report-form-phone-{language}")
 
-    page.fill("#occurred_at", "2026-03-10")
-    page.fill("#occurred_at-time", "09:30")
-    page.fill("#location", "Korridor plan 2")
-    page.fill("#description", "Elev hotade läraren efter en tillsägelse.")
-    page.select_option("select[name='persons[0].role']", "affected")
-    page.select_option("select[name='persons[0].category']", "staff")
-    page.select_option("select[name='persons[0].gender']", "female")
-    for key, value in THREAT_FIELDS.items():
-        choose(page, f"fields.{key}", value)
+    fill_threat(page)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
     page.click("button.primary[value=file]")
 
