@@ -38,7 +38,7 @@ def _user(user) -> dict:
 
 
 def store() -> AttachmentStore:
-    return AttachmentStore(state().settings.instance_path / "attachments")
+    return AttachmentStore(state().settings.attachments_path)
 
 
 def _case_with_fields(case: Case, actor: Actor) -> dict:

@@ -114,6 +114,11 @@ class Settings:
     port: int = 5000
     log_format: str = "text"           # or "json"
 
+    @property
+    def attachments_path(self) -> Path:
+        """Where the attachments' files are stored (kia.cases.attachments.AttachmentStore)."""
+        return self.instance_path / "attachments"
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         instance_path = Path(overrides.pop("instance_path", None) or _env("KIA_INSTANCE_PATH", "instance")).resolve()

@@ -41,7 +41,7 @@ class Jobs:
             pool_size = max(3, settings.sweep_workers + 2)
             session_factory = make_session_factory(make_engine(settings.database_url, pool_size=pool_size))
         self.session_factory = session_factory
-        self.attachments_root = settings.instance_path / "attachments"
+        self.attachments_root = settings.attachments_path
 
     def sweep_deadlines(self, now: datetime | None = None):
         now = now or utcnow()
@@ -81,7 +81,6 @@ class Jobs:
         if purged:
             log.info("housekeeping: %s rate-limit windows purged", purged)
         return purged
-
 
     def gallring(self, now: datetime | None = None):
         """Tonight's gallring, unless another scheduler has taken the night (the run's row says so)."""

@@ -137,7 +137,7 @@ def file_report():
 def _attach(actor: Actor, incident_id: int) -> tuple[list[str], list[tuple[str, str]]]:
     """Files after filing: the report is kept whatever happens to a file, and the receipt says which failed."""
     settings = state().settings
-    store = AttachmentStore(settings.instance_path / "attachments")
+    store = AttachmentStore(settings.attachments_path)
     attached, refused = [], []
     uploads = [f for f in request.files.getlist("attachments") if f.filename][:MAX_ATTACHMENTS]
     for upload in uploads:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kia.cases.models import (
     OPEN_STATES, Attachment, Case, CaseAction, Comment, Milestone, TimelineEntry,
 )
+from kia.cases.attachments import AttachmentStore
 from kia.cases.timeline import AS_REPORTER
 from kia.db import UTCDateTime, bulk_update, is_postgresql, utcnow
 from kia.feedback.models import FollowUpCode, ReporterMessage
@@ -67,9 +68,9 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-def cutoffs(session: Session, now: datetime) -> dict[int, datetime]:
-    """Per type id with a rule: a case of it that ended before this time has had its time."""
-    return {rule.incident_type_id: months_before(now, rule.months) for rule in active_rules(session)}
+def cutoffs(rules: Iterable[RetentionRule], now: datetime) -> dict[int, datetime]:
+    """Per type id of these rules: a case of it that ended before this time has had its time."""
+    return {rule.incident_type_id: months_before(now, rule.months) for rule in rules}
 
 
 def expired_clause(type_id: int, cutoff_by_type: dict[int, datetime]):
@@ -174,9 +175,9 @@ def remove_unreferenced_files(session: Session, attachments_root: Path | None, h
     if attachments_root is None or not hashes:
         return 0
     still = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(hashes))))
-    removed = 0
+    store, removed = AttachmentStore(attachments_root), 0
     for sha256 in hashes - still:
-        path = attachments_root / sha256[:2] / sha256
+        path = store.path_for(sha256)
         if path.is_file():
             path.unlink()
             removed += 1
@@ -205,8 +206,9 @@ def run_gallring(session_factory: sessionmaker[Session], now: datetime | None = 
     now = now or utcnow()
     result = GallringResult()
     with session_factory() as session:
-        rules = [(r.incident_type_id, r.incident_type.code, r.action) for r in active_rules(session)]
-        cutoff_by_type = cutoffs(session, now)
+        active = active_rules(session)
+        rules = [(r.incident_type_id, r.incident_type.code, r.action) for r in active]
+        cutoff_by_type = cutoffs(active, now)
     for type_id, code, action in rules:
         after_id = 0
         while True:

@@ -70,8 +70,9 @@ def preview(session: Session, actor: Actor, now: datetime | None = None, sample:
     actor.require_config_admin(MAY_REVIEW)
     now = now or utcnow()
     rows = []
-    cutoff_by_type = cutoffs(session, now)
-    for rule in active_rules(session):
+    rules = active_rules(session)
+    cutoff_by_type = cutoffs(rules, now)
+    for rule in rules:
         clause = expired_clause(rule.incident_type_id, cutoff_by_type)
         count = session.scalar(select(func.count()).select_from(Incident).where(clause))
         if not count:
