@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -41,6 +41,19 @@ def csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
+
+
+@web_blueprint.app_template_global()
+def link(endpoint: str, **values) -> str:
+    """url_for for the links every page's header and head carry, which are the same on every page: built once per
+    endpoint, arguments and the prefix the site is served under, per app (url_for cost a page's header more than
+    its query)."""
+    links = current_app.extensions.setdefault("kia.links", {})
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    found = links.get(key)
+    if found is None:
+        found = links[key] = url_for(endpoint, **values)
+    return found
 
 
 @web_blueprint.app_context_processor

@@ -8,17 +8,15 @@ from api.notifications import present_notification
 from kia.http import db_session
 from kia.db import as_id, utcnow
 from kia.errors import NotFound
-from notifications.inbox import list_inbox, mark_all_read, mark_read, unread_count
+from notifications.inbox import list_inbox, mark_all_read, mark_read
 from web import signed_in_actor, web_blueprint
 
 
 @web_blueprint.app_context_processor
 def _unread():
     def unread_notifications() -> int:
-        """For the header: 0 for a visitor who is not signed in."""
-        if not current_user.is_authenticated:
-            return 0
-        return unread_count(db_session(), signed_in_actor())
+        """For the header, counted as the signed-in user was loaded: 0 for a visitor who is not signed in."""
+        return current_user.unread_notifications if current_user.is_authenticated else 0
     return {"unread_notifications": unread_notifications}
 
 
