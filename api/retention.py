@@ -60,6 +60,8 @@ class RunOut(Schema):
     started_at = LocalDateTime()
     finished_at = LocalDateTime(allow_none=True)
     status = fields.String(metadata={"description": "running, finished or failed"})
+    taken_over_at = LocalDateTime(allow_none=True, metadata={
+        "description": "when another scheduler took over the night's run, its own having fallen silent"})
     counts = fields.Dict(metadata={"description": "per type code: anonymised, destroyed, files (counts only)"})
 
 

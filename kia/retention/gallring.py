@@ -16,7 +16,7 @@ is read again under the lock, so a hold placed meanwhile (which locks its event 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -201,8 +201,10 @@ def _claim_batch(session: Session, type_id: int, cutoff_by_type: dict[int, datet
 
 
 def run_gallring(session_factory: sessionmaker[Session], now: datetime | None = None,
-                 attachments_root: Path | None = None, batch: int = BATCH) -> GallringResult:
-    """Erase (or destroy) every expired event, rule by rule and batch by batch; returns counts per type."""
+                 attachments_root: Path | None = None, batch: int = BATCH,
+                 after_batch: Callable[[GallringResult], None] | None = None) -> GallringResult:
+    """Erase (or destroy) every expired event, rule by rule and batch by batch; returns counts per type.
+    `after_batch` is called with the counts so far after each batch is committed (the run's heartbeat)."""
     now = now or utcnow()
     result = GallringResult()
     with session_factory() as session:
@@ -228,4 +230,6 @@ def run_gallring(session_factory: sessionmaker[Session], now: datetime | None = 
                 session.commit()
                 result.add(code, "files", remove_unreferenced_files(session, attachments_root, hashes))
                 session.commit()
+            if after_batch is not None:
+                after_batch(result)
     return result

@@ -77,3 +77,7 @@ class RetentionRun(Base):
     # {"victimisation": {"anonymised": 12, "destroyed": 0, "files": 3}, …}
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default="running")   # running, finished, failed
+    # What a running run says after each batch: one silent for longer than runs.STALE died (its scheduler was
+    # killed, its host lost) and another scheduler takes the night over, finishing what it left.
+    heartbeat_at: Mapped[datetime | None]
+    taken_over_at: Mapped[datetime | None]

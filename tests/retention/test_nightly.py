@@ -8,7 +8,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -20,7 +20,7 @@ from kia.orgs.models import Membership, OrgUnit, User
 from kia.orgs.services import create_org_unit, create_user
 from kia.retention.gallring import run_gallring
 from kia.retention.models import RetentionRun
-from kia.retention.runs import nightly_gallring
+from kia.retention.runs import STALE, claim_night, nightly_gallring
 from kia.scheduler import Jobs
 from tests.conftest import TZ
 from tests.logcheck import leaks
@@ -124,3 +124,38 @@ def test_an_event_locked_by_a_hold_being_placed_is_passed_by(engine, is_postgres
     assert result.counts["threat_violence"]["anonymised"] == EVENTS - 1
     with Session(engine) as session:
         assert session.get(Incident, first).anonymised_at is None
+
+
+class Killed(BaseException):
+    """What a scheduler killed midway leaves: its batches so far committed, its run row still saying running."""
+
+
+def _a_run_that_dies_after_its_first_batch(engine, store) -> None:
+    with Session(engine) as session:
+        assert claim_night(session, GALLRING_AT.date(), GALLRING_AT) is not None
+
+    def die(_result):
+        raise Killed
+
+    with pytest.raises(Killed):
+        run_gallring(make_session_factory(engine), GALLRING_AT, store, batch=2, after_batch=die)
+
+
+def test_a_run_whose_scheduler_died_is_taken_over_once_it_has_been_silent(engine, committed_events):
+    store, ids = committed_events["store"], committed_events["ids"]
+    _a_run_that_dies_after_its_first_batch(engine, store)
+    assert _anonymised(engine, ids) == 2
+    # Silent for less than STALE: it may be working still, so nobody takes the night.
+    assert nightly_gallring(make_session_factory(engine), TZ, store, GALLRING_AT + STALE / 2) is None
+    results = _race(lambda: nightly_gallring(make_session_factory(engine), TZ, store,
+                                             GALLRING_AT + STALE + timedelta(minutes=1)))
+    ran = [r for r in results if r is not None]
+    assert len(ran) == 1, "exactly one scheduler takes the dead run over"
+    assert ran[0].counts["threat_violence"]["anonymised"] == EVENTS - 2
+    assert _anonymised(engine, ids) == EVENTS
+    with Session(engine) as session:
+        [run] = session.scalars(select(RetentionRun).where(RetentionRun.night == GALLRING_AT.date())).all()
+        assert (run.status, run.taken_over_at) == ("finished", GALLRING_AT + STALE + timedelta(minutes=1))
+    # Finished: not taken over again, however late.
+    assert nightly_gallring(make_session_factory(engine), TZ, store, GALLRING_AT + 4 * STALE) is None
+
