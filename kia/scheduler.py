@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from kia.cases.attachments import remove_orphan_files
 from kia.config import Settings
 from kia.db import database_unavailable, make_engine, make_session_factory, unavailable_cause, utcnow
 from kia.deadlines.admin import resync_if_rules_changed
@@ -78,8 +79,11 @@ class Jobs:
         now = now or utcnow()
         with self.session_factory() as session:
             purged = purge_before(session, now - timedelta(days=1))
+            files = remove_orphan_files(session, self.attachments_root, now)
         if purged:
             log.info("housekeeping: %s rate-limit windows purged", purged)
+        if files:
+            log.info("housekeeping: %s stored files no attachment refers to removed", files)
         return purged
 
     def gallring(self, now: datetime | None = None):

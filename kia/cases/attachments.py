@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 import zipfile
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -189,6 +190,32 @@ class AttachmentStore:
             pass
         finally:
             tmp_path.unlink(missing_ok=True)
+
+
+# A file younger than this may be an upload whose transaction has not committed yet; a temporary file this old
+# is from an upload that never finished (its process died).
+ORPHAN_GRACE = timedelta(days=1)
+
+
+def remove_orphan_files(session: Session, root: Path, now: datetime, grace: timedelta = ORPHAN_GRACE) -> int:
+    """Remove what the store holds that no attachment refers to: a file whose upload's transaction failed after
+    it was placed, one whose attachment gallring erased when the process died before removing it (personal data
+    that must go), and the temporary files of uploads that never finished. One of the store's 256 folders at a
+    time, so memory stays bounded whatever the store's size. How many files went."""
+    if not root.is_dir():
+        return 0
+    older_than = (now - grace).timestamp()
+    removed = 0
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        old = {path.name: path for path in folder.iterdir()
+               if path.is_file() and path.stat().st_mtime < older_than}
+        if folder.name != "tmp" and old:
+            referenced = set(session.scalars(select(Attachment.sha256).where(Attachment.sha256.in_(list(old)))))
+            old = {name: path for name, path in old.items() if name not in referenced}
+        for path in old.values():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def add_attachment(session: Session, actor: Actor, store: AttachmentStore, case_id: int, stream: BinaryIO,

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from kia.cases.attachments import (
     DOCX, ODT, TEXT, XLSX, AttachmentStore, AttachmentTooLarge, add_attachment, detect_type, list_attachments,
-    open_attachment, safe_filename,
+    open_attachment, remove_orphan_files, safe_filename,
 )
 from kia.cases.models import AccessLogEntry
 from kia.errors import Forbidden, NotFound, ValidationFailed
@@ -156,3 +158,27 @@ def test_a_serious_cases_downloads_are_logged_too(db, filing, people, store):
     db.commit()
     open_attachment(db, people.handler, store, threat.id, attachment.id)
     assert downloads(db) == [(threat.id, people.handler.user_id, f"attachment {attachment.id}")]
+
+
+def test_housekeeping_removes_old_files_no_attachment_refers_to(db, filing, people, store):
+    case = filing.threat()
+    kept = upload(db, people.handler, store, case, PDF)
+    db.commit()
+    # A placed file whose upload's transaction failed, or whose erasure's process died; an upload cut off midway.
+    orphan_tmp, orphan_sha, _size = store.receive(io.BytesIO(PNG), 1024)
+    store.place(orphan_tmp, orphan_sha)
+    dead_upload = store.root / "tmp" / "tmpdeadupload"
+    dead_upload.write_bytes(b"half a photo")
+    young_tmp, young_sha, _size = store.receive(io.BytesIO(PDF + b"young"), 1024)   # an upload in progress
+    store.place(young_tmp, young_sha)
+    now = datetime.now(timezone.utc)
+    two_days_ago = (now - timedelta(days=2)).timestamp()
+    for path in (store.path_for(kept.sha256), store.path_for(orphan_sha), dead_upload):
+        os.utime(path, (two_days_ago, two_days_ago))
+
+    assert remove_orphan_files(db, store.root, now) == 2
+    assert store.path_for(kept.sha256).is_file()          # referenced: kept however old
+    assert store.path_for(young_sha).is_file()            # within the grace: its transaction may commit yet
+    assert not store.path_for(orphan_sha).exists() and not dead_upload.exists()
+    assert remove_orphan_files(db, store.root, now) == 0
+    assert remove_orphan_files(db, store.root / "absent", now) == 0
