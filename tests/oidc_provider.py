@@ -5,7 +5,8 @@ token (the code grant with OpenID Connect's ID token and PKCE required) and user
 
 What a test changes to make it misbehave, as a provider or an attacker in its place could:
 `id_token_extra` (claims put over the ID token's: another nonce, another issuer, another audience),
-`deny` (answer the authorization request with that error), `email_in_id_token` (False: the address only from
+`deny` (answer the authorization request with that error), `signing_key` (sign ID tokens with a key the JWKS
+does not have: a forger's), `email_in_id_token` (False: the address only from
 the userinfo endpoint, as many providers do). `requests` lists what the authorize endpoint was sent.
 """
 from __future__ import annotations
@@ -141,6 +142,7 @@ class Provider:
         self.account: Account | None = None
         self.id_token_extra: dict = {}
         self.deny: str | None = None
+        self.signing_key: RSAKey | None = None
         self.email_in_id_token = True
         self.requests: list[dict] = []
         self.codes: dict[str, _Code] = {}
@@ -161,6 +163,7 @@ class Provider:
 
     def reset(self) -> None:
         self.account, self.id_token_extra, self.deny, self.email_in_id_token = None, {}, None, True
+        self.signing_key = None
         self.requests.clear()
 
     def claims_of(self, account: Account, scope: str, in_id_token: bool) -> dict:
@@ -201,7 +204,7 @@ class Provider:
                 return nonce in provider.used_nonces
 
             def resolve_client_private_key(self, client):
-                return provider.key
+                return provider.signing_key or provider.key
 
             def get_client_claims(self, client):
                 return {"iss": provider.issuer, "aud": [client.client_id]}

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
 from kia.app import create_app
@@ -236,6 +237,13 @@ def test_an_id_token_from_another_issuer_is_refused(browser, idp, db, tree):
 def test_an_id_token_for_another_client_or_expired_is_refused(browser, idp, db, tree, extra):
     idp.id_token_extra = extra
     response = sso(browser, idp, Account("sub-aud", "alva.aud@skola.stockholm.se"))
+    assert response.status_code == 400 and "kunde inte verifieras" in alert(response)
+    assert not signed_in(browser) and identities(db, idp.issuer) == []
+
+
+def test_an_id_token_signed_with_a_key_not_in_the_providers_jwks_is_refused(browser, idp, db, tree):
+    idp.signing_key = RSAKey.generate_key(2048, parameters={"alg": "RS256"})
+    response = sso(browser, idp, Account("sub-forged", "fia.forged@skola.stockholm.se"))
     assert response.status_code == 400 and "kunde inte verifieras" in alert(response)
     assert not signed_in(browser) and identities(db, idp.issuer) == []
 
