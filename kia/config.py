@@ -37,6 +37,10 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_MAIL_FROM": ("KIA <noreply@kia.localhost>", "Sender of KIA's e-mails."),
     "KIA_TRUSTED_PROXIES": ("0", "Reverse proxies in front of KIA whose X-Forwarded-For/-Proto to trust (rate limits, links)."),
     "KIA_NOTIFICATION_MAX_ATTEMPTS": ("10", "Delivery attempts per e-mail or webhook (exponential backoff) before it fails."),
+    "KIA_OIDC_ISSUER": ("(none)", "OpenID Connect issuer of the city's sign-in service (https://…); unset: no single sign-on."),
+    "KIA_OIDC_CLIENT_ID": ("(none)", "KIA's client id at that service; needed with KIA_OIDC_ISSUER."),
+    "KIA_OIDC_CLIENT_SECRET": ("(none)", "KIA's client secret there (never logged or shown); unset: a public client (PKCE alone)."),
+    "KIA_OIDC_DISPLAY_NAME": ("SSO", "What the sign-in page's button names the service: \"Sign in with <name>\"."),
     "KIA_SWEEP_WORKERS": ("2", "Deadline sweeps run side by side on PostgreSQL, each on its own connection (SQLite: 1)."),
 }
 
@@ -113,6 +117,14 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     log_format: str = "text"           # or "json"
+    oidc_issuer: str = ""              # empty: no single sign-on (kia/auth/oidc.py, web/oidc.py)
+    oidc_client_id: str = ""
+    oidc_client_secret: str = field(default="", repr=False)
+    oidc_display_name: str = "SSO"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def attachments_path(self) -> Path:
@@ -151,6 +163,10 @@ class Settings:
             host=host,
             port=port,
             log_format=log_format_from_env(),
+            oidc_issuer=_env("KIA_OIDC_ISSUER", "").rstrip("/"),
+            oidc_client_id=_env("KIA_OIDC_CLIENT_ID", ""),
+            oidc_client_secret=_env("KIA_OIDC_CLIENT_SECRET", ""),
+            oidc_display_name=_env("KIA_OIDC_DISPLAY_NAME", "SSO"),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
@@ -159,6 +175,11 @@ class Settings:
             raise ValueError("KIA_STATS_SUPPRESSION_THRESHOLD must be 2 or more")
         if not 0 < values["port"] < 65536:
             raise ValueError("KIA_PORT must be a port number, 1 to 65535")
+        if bool(values["oidc_issuer"]) != bool(values["oidc_client_id"]):
+            raise ValueError("KIA_OIDC_ISSUER and KIA_OIDC_CLIENT_ID are set together (or neither)")
+        if values["oidc_issuer"] and not values["oidc_issuer"].startswith(("https://", "http://127.0.0.1",
+                                                                           "http://localhost")):
+            raise ValueError("KIA_OIDC_ISSUER must be an https:// address")
         for name in ("public_requests_per_minute", "public_reports_per_hour", "followup_failures_per_hour",
                      "notification_max_attempts", "sweep_workers"):
             if values[name] < 1:
