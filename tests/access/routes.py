@@ -66,6 +66,8 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/incident-types": api(CITY_ADMIN, "admin", body=NEW_TYPE),
     "PATCH /api/v1/incident-types/<code>": api(CITY_ADMIN, "admin", "type", body={"active": True}),
     "GET /api/v1/org-units": api(SIGNED_IN),
+    "PUT /api/v1/org-units/<id:unit_id>/coordinates": api(CITY_ADMIN, "admin", "unit",
+                                                          body={"latitude": 59.3293, "longitude": 18.0686}),
     "GET /api/v1/statistics/tertial": api(STATISTICS, "statistics:read", "subtree", 404),
     # ---- API: cases ----------------------------------------------------------------------------------------------
     "GET /api/v1/cases": api(SIGNED_IN, "cases:read"),
@@ -203,6 +205,8 @@ ROUTES: dict[str, Route] = {
     "POST /admin/units": web(CITY_ADMIN),
     "GET /admin/units/<id:unit_id>": web(CITY_ADMIN, record="unit"),
     "POST /admin/units/<id:unit_id>": web(CITY_ADMIN, record="unit"),
+    "POST /admin/units/<id:unit_id>/coordinates": web(CITY_ADMIN, record="unit",
+                                                      body={"latitude": "59,3293", "longitude": "18,0686"}),
     "POST /admin/units/<id:unit_id>/active": web(CITY_ADMIN, record="unit"),
     "GET /admin/users": web(CITY_ADMIN),
     "POST /admin/users": web(CITY_ADMIN),
