@@ -38,6 +38,9 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_TRUSTED_PROXIES": ("0", "Reverse proxies in front of KIA whose X-Forwarded-For/-Proto to trust (rate limits, links)."),
     "KIA_NOTIFICATION_MAX_ATTEMPTS": ("10", "Delivery attempts per e-mail or webhook (exponential backoff) before it fails."),
     "KIA_SWEEP_WORKERS": ("2", "Deadline sweeps run side by side on PostgreSQL, each on its own connection (SQLite: 1)."),
+    "KIA_MAP_TILES_URL": ("(none)", "Tile URL template for the event map ({z}/{x}/{y}, {s}); unset: no tiles, nothing loaded from outside."),
+    "KIA_MAP_TILES_ATTRIBUTION": ("(none)", "Attribution the tile provider requires, shown on the map (HTML allowed)."),
+    "KIA_OPEN311": ("0", "1: serve the read-only Open311 GeoReport v2 API of non-confidential, anonymised events at /open311/v2."),
 }
 
 
@@ -113,6 +116,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     log_format: str = "text"           # or "json"
+    map_tiles_url: str = ""            # empty: the map has no tile layer
+    map_tiles_attribution: str = ""
+    open311_enabled: bool = False
 
     @property
     def attachments_path(self) -> Path:
@@ -151,6 +157,9 @@ class Settings:
             host=host,
             port=port,
             log_format=log_format_from_env(),
+            map_tiles_url=_env("KIA_MAP_TILES_URL", ""),
+            map_tiles_attribution=_env("KIA_MAP_TILES_ATTRIBUTION", ""),
+            open311_enabled=_env("KIA_OPEN311", "0") in ("1", "true", "yes"),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):

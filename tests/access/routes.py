@@ -158,6 +158,7 @@ ROUTES: dict[str, Route] = {
     "GET /inbox": web(SIGNED_IN),
     "GET /lagesbild": web(STATISTICS, otherwise=404),
     "GET /lagesbild.pdf": web(STATISTICS, otherwise=404),
+    "GET /karta": web(STATISTICS, record="subtree", otherwise=404),
     # ---- web: a case ---------------------------------------------------------------------------------------------
     "GET /cases/<id:case_id>": web(SIGNED_IN, record="case"),
     "POST /cases/<id:case_id>/transition": web(HANDLERS, record="case"),
