@@ -131,6 +131,10 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/public/incidents": api(ANYONE),
     "POST /api/v1/public/followup": api(ANYONE),
     "POST /api/v1/public/followup/messages": api(ANYONE),
+    # Open311 GeoReport v2 (on in the tests' settings): nobody sees a request of the world, too few of each kind.
+    "GET /open311/v2/services.json": api(ANYONE),
+    "GET /open311/v2/requests.json": api(ANYONE),
+    "GET /open311/v2/requests/<id:request_id>.json": api(ANYONE, record="open311_request"),
 
     # ---- web: open pages -----------------------------------------------------------------------------------------
     "GET /": web(ANYONE),
