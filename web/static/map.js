@@ -8,7 +8,7 @@
   var data = JSON.parse(source.textContent);
   section.hidden = false;
 
-  var map = L.map("event-map", { scrollWheelZoom: false, attributionControl: !!data.tiles });
+  var map = L.map("event-map", { scrollWheelZoom: false, attributionControl: !!data.tiles, minZoom: 3, maxZoom: 18 });
   if (data.tiles) {
     L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 19 }).addTo(map);
   } else {
