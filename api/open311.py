@@ -1,4 +1,4 @@
-"""KIA's read-only Open311 GeoReport v2 API at /open311/v2 (JSON only), off unless KIA_OPEN311=1: thin views over
+"""KIA's read-only Open311 GeoReport v2 API at /open311/v2 (JSON only), off unless KIA_GEOREPORT_API=1: thin views over
 kia.open311. No login; counted against the public API's allowance per client address. Errors are GeoReport's
 list of {code, description}."""
 from __future__ import annotations

@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     from web import web_blueprint
 
     app.register_blueprint(api_blueprint)
-    app.register_blueprint(open311_blueprint)   # answers 404 unless KIA_OPEN311 is set
+    app.register_blueprint(open311_blueprint)   # answers 404 unless KIA_GEOREPORT_API is set
     app.register_blueprint(web_blueprint)
     return app
 

@@ -40,7 +40,7 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_SWEEP_WORKERS": ("2", "Deadline sweeps run side by side on PostgreSQL, each on its own connection (SQLite: 1)."),
     "KIA_MAP_TILES_URL": ("(none)", "Tile URL template for the event map ({z}/{x}/{y}, {s}); unset: no tiles, nothing loaded from outside."),
     "KIA_MAP_TILES_ATTRIBUTION": ("(none)", "Attribution the tile provider requires, shown on the map (HTML allowed)."),
-    "KIA_OPEN311": ("0", "1: serve the read-only Open311 GeoReport v2 API of non-confidential, anonymised events at /open311/v2."),
+    "KIA_GEOREPORT_API": ("0", "1: serve the read-only Open311 GeoReport v2 API of non-confidential, anonymised events at /open311/v2."),
 }
 
 
@@ -159,7 +159,7 @@ class Settings:
             log_format=log_format_from_env(),
             map_tiles_url=_env("KIA_MAP_TILES_URL", ""),
             map_tiles_attribution=_env("KIA_MAP_TILES_ATTRIBUTION", ""),
-            open311_enabled=_env("KIA_OPEN311", "0") in ("1", "true", "yes"),
+            open311_enabled=_env("KIA_GEOREPORT_API", "0") in ("1", "true", "yes"),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
