@@ -49,18 +49,24 @@ def test_the_map_draws_the_tables_shown_counts(new_page, world, placed_figures, 
     check_page(page, f"map-{language}")
 
 
+def on_map_total(page) -> int:
+    """The table's counts of the units it says are on the map."""
+    rows = [row for row in page.locator("table tbody tr").all() if row.locator("td").nth(1).inner_text() == "Ja"]
+    return sum(int(row.locator("td").first.inner_text()) for row in rows)
+
+
 def test_every_type_and_a_marker_opens_its_popup(new_page, world, placed_figures):
     page = new_page()
     sign_in(page, world.user(("safety_officer", "UTBF")))
     page.goto(PAGE)
-    # The markers add up to the table's counts of the units it says are on the map.
-    on_map = [row for row in page.locator("table tbody tr").all() if row.locator("td").nth(1).inner_text() == "Ja"]
-    assert sum(marker_numbers(page)) == sum(int(row.locator("td").first.inner_text()) for row in on_map) >= 18
+    # The markers add up to the table's counts of the units it says are on the map (other tests' events included).
+    assert sum(marker_numbers(page)) == on_map_total(page) >= 18
     page.locator("#map-type").select_option("fire")
     page.get_by_role("button", name="Visa").click()
-    assert marker_numbers(page) == [9]
+    numbers = marker_numbers(page)
+    assert len(numbers) == 1 and numbers[0] == on_map_total(page) >= 9   # Gymnasium Ett's fires alone
     page.locator(".leaflet-marker-pane .map-count").first.click()
-    assert "Gymnasium Ett: 9" in page.locator(".leaflet-popup-content").inner_text()
+    assert f"Gymnasium Ett: {numbers[0]}" in page.locator(".leaflet-popup-content").inner_text()
 
 
 def test_the_map_on_a_phone(new_page, world, placed_figures):
