@@ -5,10 +5,14 @@ BIN := $(VENV)/bin
 # Two stamps: what running KIA needs (make run), and the development extras on top (make test, make install).
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# The map page's Leaflet and leaflet.markercluster, from the npm registry as package-lock.json pins them, copied into
+# web/static/vendor/ (git-ignored) for the app to serve: nothing is loaded from another host.
+VENDOR := web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install browser bench-ingest bench-profile bench-sweep bench-gallring bench-tertial bench-inbox bench-pages clean messages
+.PHONY: run test test-pg install vendor browser bench-ingest bench-profile bench-sweep bench-gallring bench-tertial bench-inbox bench-pages clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +24,26 @@ $(DEV_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(DEV_STAMP)
 
+$(VENDOR_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR)/
+	touch $@
+
+## The map's JavaScript into web/static/vendor/ (npm ci; needs npm).
+vendor: $(VENDOR_STAMP)
+
 ## Everything, with the development extras (what CI installs before make test).
-install: $(DEV_STAMP)
+install: $(DEV_STAMP) $(VENDOR_STAMP)
 
 ## Migrate the SQLite database under instance/, load demo data if it is new, serve web + API with the scheduler
 ## on KIA_HOST:KIA_PORT (default 127.0.0.1:5000).
-run: $(STAMP)
+run: $(STAMP) $(VENDOR_STAMP)
 	$(BIN)/kia db upgrade
 	if $(BIN)/kia db is-new; then $(BIN)/kia demo-data --incidents 500; fi
 	$(BIN)/kia run

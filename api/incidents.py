@@ -36,6 +36,7 @@ def present_incident(incident: Incident, actor: Actor) -> dict:
         "org_unit": incident.org_unit.code, "org_unit_name": incident.org_unit.name,
         "occurred_at": incident.occurred_at, "known_at": incident.known_at, "reported_at": incident.reported_at,
         "location": incident.location, "description": incident.description, "anonymous": incident.anonymous,
+        "latitude": incident.latitude, "longitude": incident.longitude,
         "reporter": ({"id": incident.reporter.id, "name": incident.reporter.name}
                      if personal and incident.reporter else None),
         "persons": [{

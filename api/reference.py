@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from api.auth import requires
-from api.openapi import json_body as body_of, json_response, params, problems, ref
+from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
 from api.problems import json_body
-from api.schemas import IncidentTypeIn, IncidentTypeOut, IncidentTypePatchIn, OrgUnitOut
+from api.schemas import IncidentTypeIn, IncidentTypeOut, IncidentTypePatchIn, OrgUnitCoordinatesIn, OrgUnitOut
 from kia.http import current_actor, db_session
 from kia.incidents.type_changes import change_incident_type
 from kia.incidents.types import create_incident_type, list_types
+from kia.orgs.admin import set_unit_coordinates
 from kia.orgs.models import OrgUnit
 
 bp = Blueprint("reference", __name__)
@@ -51,8 +52,17 @@ def index_org_units():
     return OrgUnitOut(many=True).dump(units)
 
 
+@bp.put("/org-units/<id:unit_id>/coordinates")
+@requires("admin")
+def put_unit_coordinates(unit_id: int):
+    data = OrgUnitCoordinatesIn().load(json_body())
+    unit = set_unit_coordinates(db_session(), current_actor(), unit_id, data["latitude"], data["longitude"])
+    return OrgUnitOut().dump(unit)
+
+
 OPENAPI_SCHEMAS = {"IncidentTypeIn": IncidentTypeIn, "IncidentTypeOut": IncidentTypeOut,
-                   "IncidentTypePatchIn": IncidentTypePatchIn, "OrgUnitOut": OrgUnitOut}
+                   "IncidentTypePatchIn": IncidentTypePatchIn, "OrgUnitOut": OrgUnitOut,
+                   "OrgUnitCoordinatesIn": OrgUnitCoordinatesIn}
 
 
 def openapi_paths(spec) -> None:
@@ -78,3 +88,9 @@ def openapi_paths(spec) -> None:
     spec.path("/org-units", operations={"get": {
         "summary": "The org tree", "tags": ["reference"],
         "responses": {"200": json_response({"type": "array", "items": ref("OrgUnitOut")}), **problems(401)}}})
+    spec.path("/org-units/{unit_id}/coordinates", operations={"put": {
+        "summary": "Set or clear a unit's coordinates (admin of the whole organisation)", "tags": ["reference"],
+        "description": "WGS84 degrees, both or both null; kept to six decimals. The map shows the unit's events "
+                       "there, and a new event's point must lie within 1 km of them.",
+        "parameters": [path_id("unit_id")], "requestBody": body_of("OrgUnitCoordinatesIn"),
+        "responses": {"200": json_response(ref("OrgUnitOut")), **problems(400, 401, 403, 404, 415, 422)}}})

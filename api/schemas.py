@@ -89,6 +89,9 @@ class IncidentIn(Schema):
     fields_ = fields.Dict(keys=fields.String(), data_key="fields", attribute="fields", load_default=dict,
                           metadata={"description": "the event type's own fields, by key"})
     anonymous = fields.Boolean(load_default=False)
+    latitude = fields.Float(load_default=None, allow_none=True, allow_nan=False, metadata={
+        "description": "where on the site it happened (WGS84), optional: with longitude, within 1 km of the unit"})
+    longitude = fields.Float(load_default=None, allow_none=True, allow_nan=False)
 
     @post_load
     def make(self, data, **_):
@@ -231,6 +234,18 @@ class OrgUnitOut(Schema):
     name = fields.String()
     kind = fields.String()
     parent_code = fields.Function(lambda u: u.parent.code if u.parent else None)
+    latitude = fields.Float(allow_none=True, metadata={"description": "WGS84; null until an admin sets it"})
+    longitude = fields.Float(allow_none=True)
+
+
+class OrgUnitCoordinatesIn(Schema):
+    """A unit's coordinates (WGS84 degrees): both, or both null to clear them."""
+
+    class Meta:
+        unknown = RAISE
+
+    latitude = fields.Float(required=True, allow_none=True, allow_nan=False)
+    longitude = fields.Float(required=True, allow_none=True, allow_nan=False)
 
 
 class PersonOut(Schema):
@@ -270,6 +285,8 @@ class IncidentOut(Schema):
     reporter = fields.Nested(ReporterOut, allow_none=True)
     persons = fields.List(fields.Nested(PersonOut))
     fields_ = fields.Dict(data_key="fields", attribute="fields")
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
     cases = fields.List(fields.Nested(CaseRefOut))
 
 

@@ -76,7 +76,7 @@ def db_is_new() -> None:
 @click.option("--seed", default=2026, show_default=True, help="Random seed, for the same data every time.")
 def demo_data(incident_count: int, seed: int) -> None:
     """Build a Stockholm-like org tree with one user per role (passwords in the README)."""
-    from kia.demo import build_demo_organisation, file_demo_incidents
+    from kia.demo import build_demo_organisation, file_demo_incidents, place_demo_units
 
     settings = Settings.from_env()
     with _session() as session:
@@ -85,6 +85,9 @@ def demo_data(incident_count: int, seed: int) -> None:
         except DomainError as error:
             _fail(error)
         click.echo("Demo organisation and users created." if created else "Demo organisation already present.")
+        if not created and place_demo_units(session):
+            session.commit()
+            click.echo("Demo units placed on the map.")
         if incident_count:
             with click.progressbar(length=incident_count, label="Filing demo incidents") as bar:
                 file_demo_incidents(session, incident_count, settings.timezone, seed=seed, progress=bar.update)

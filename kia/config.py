@@ -42,6 +42,9 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_OIDC_CLIENT_SECRET": ("(none)", "KIA's client secret there (never logged or shown); unset: a public client (PKCE alone)."),
     "KIA_OIDC_DISPLAY_NAME": ("SSO", "What the sign-in page's button names the service: \"Sign in with <name>\"."),
     "KIA_SWEEP_WORKERS": ("2", "Deadline sweeps run side by side on PostgreSQL, each on its own connection (SQLite: 1)."),
+    "KIA_MAP_TILES_URL": ("(none)", "Tile URL template for the event map ({z}/{x}/{y}, {s}); unset: no tiles, nothing loaded from outside."),
+    "KIA_MAP_TILES_ATTRIBUTION": ("(none)", "Attribution the tile provider requires, shown on the map (HTML allowed)."),
+    "KIA_GEOREPORT_API": ("0", "1: serve the read-only Open311 GeoReport v2 API of non-confidential, anonymised events at /open311/v2."),
 }
 
 
@@ -125,6 +128,9 @@ class Settings:
     @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id)
+    map_tiles_url: str = ""            # empty: the map has no tile layer
+    map_tiles_attribution: str = ""
+    open311_enabled: bool = False
 
     @property
     def attachments_path(self) -> Path:
@@ -167,6 +173,9 @@ class Settings:
             oidc_client_id=_env("KIA_OIDC_CLIENT_ID", ""),
             oidc_client_secret=_env("KIA_OIDC_CLIENT_SECRET", ""),
             oidc_display_name=_env("KIA_OIDC_DISPLAY_NAME", "SSO"),
+            map_tiles_url=_env("KIA_MAP_TILES_URL", ""),
+            map_tiles_attribution=_env("KIA_MAP_TILES_ATTRIBUTION", ""),
+            open311_enabled=_env("KIA_GEOREPORT_API", "0") in ("1", "true", "yes"),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):

@@ -38,6 +38,23 @@ GYMNASIER = [("KUNGS", "Kungsholmens gymnasium"), ("NORRA", "Norra Real"),
 FORSKOLOR_HA = [("FSOLR", "Förskolan Solrosen"), ("FEKOR", "Förskolan Ekorren"), ("FLIND", "Förskolan Linden")]
 FORSKOLOR_HV = [("FBLAB", "Förskolan Blåbäret"), ("FHUMM", "Förskolan Humlan"), ("FSKOG", "Förskolan Skogsgläntan")]
 
+# Where the demo units are (WGS84 latitude, longitude): points in the parts of Stockholm the schools are named after,
+# for the map. The offices are near Stadshuset, Fleminggatan, Liljeholmen and Vällingby centrum.
+COORDINATES = {
+    "STHLM": (59.327520, 18.054340), "UTBF": (59.333190, 18.043520),
+    "HAGALV": (59.309910, 18.022110), "HASVAL": (59.363060, 17.871920),
+    "ENGEL": (59.345410, 18.073380), "ADOLF": (59.339160, 18.059970), "ERIKS": (59.306890, 18.069270),
+    "HOGAL": (59.316630, 18.042960), "KATNO": (59.315650, 18.081740), "MATTE": (59.344880, 18.048170),
+    "VASAS": (59.342090, 18.041600), "BJORN": (59.316240, 18.064600), "FRUAN": (59.285960, 17.964860),
+    "ASPUD": (59.306470, 18.000420), "HAGAS": (59.296080, 17.981020), "VALLS": (59.362640, 17.869810),
+    "KUNGS": (59.332150, 18.036980), "NORRA": (59.349480, 18.060470), "SOLAT": (59.317420, 18.059640),
+    "KUNGT": (59.341370, 18.027540), "FSOLR": (59.293530, 18.006260), "FEKOR": (59.283440, 18.011290),
+    "FLIND": (59.288510, 17.993130), "FBLAB": (59.367120, 17.840610), "FHUMM": (59.358870, 17.858730),
+    "FSKOG": (59.374620, 17.826150),
+}
+# Demo events with a point are placed this far (metres, at most) from their unit, on its site.
+DEMO_POINT_SPREAD_M = 150
+
 # (e-mail local part, name, role, unit code): the README lists these.
 ROLE_USERS = [
     ("medarbetare", "Maja Medarbetare", "reporter", "ENGEL"),
@@ -101,6 +118,7 @@ def build_demo_organisation(session: Session) -> bool:
         department = create_org_unit(session, dept_code, "Förskoleavdelningen", "department", administration,
                                      commit=False)
         schools += [create_org_unit(session, c, n, "unit", department, commit=False) for c, n in preschools]
+    place_demo_units(session)
     for local, name, role, unit in ROLE_USERS:
         create_user(session, f"{local}@{DEMO_DOMAIN}", name, DEMO_PASSWORD, [(role, unit)], commit=False)
     # Every other unit gets a rektor/förskolechef and a staff member who files (no password: no login).
@@ -113,6 +131,25 @@ def build_demo_organisation(session: Session) -> bool:
                     [("reporter", unit.code)], commit=False)
     session.commit()
     return True
+
+
+def place_demo_units(session: Session) -> int:
+    """Give the demo units that have none their coordinates (also in a demo database made before units had any);
+    returns how many were placed. Not committed."""
+    placed = 0
+    for unit in session.scalars(select(OrgUnit).where(OrgUnit.code.in_(COORDINATES), OrgUnit.latitude.is_(None))):
+        unit.latitude, unit.longitude = COORDINATES[unit.code]
+        placed += 1
+    return placed
+
+
+def _demo_point(rng: random.Random, unit: OrgUnit) -> tuple[float | None, float | None]:
+    """A point on the unit's site for about a third of the events, none for the others."""
+    if not unit.has_coordinates or rng.random() < 0.65:
+        return None, None
+    # 1 degree of latitude is about 111 km; one of longitude at 59.3° N about 57 km.
+    north, east = (rng.uniform(-DEMO_POINT_SPREAD_M, DEMO_POINT_SPREAD_M) / 1.41 for _ in range(2))
+    return round(unit.latitude + north / 111_000, 6), round(unit.longitude + east / 56_800, 6)
 
 
 def _demo_value(rng: random.Random, kind: FieldKind, choices: list[str], at: datetime):
@@ -158,6 +195,8 @@ def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 
     order they were reported (so numbers run as in a real register), then work each case as far as its
     age makes plausible: older cases closed, recent ones still being handled."""
     rng = random.Random(seed)
+    # Its own generator: the points leave the draws of everything else, and so the demo's events, as they were.
+    point_rng = random.Random(seed + 1)
     types = {t.code: t for t in session.scalars(select(IncidentType).where(IncidentType.active.is_(True)))}
     codes = [c for c in TYPE_WEIGHTS if c in types]
     weights = [TYPE_WEIGHTS[c] for c in codes]
@@ -175,8 +214,9 @@ def file_demo_incidents(session: Session, count: int, tz: ZoneInfo, seed: int = 
         occurred = occurred.astimezone(tz).replace(hour=rng.randint(7, 17), minute=rng.randint(0, 59))
         known = occurred + timedelta(minutes=rng.choice([0, 0, 10, 60, 240]))
         reported = min(known + timedelta(hours=rng.randint(0, 30)), now)
+        latitude, longitude = _demo_point(point_rng, unit)
         data = IncidentInput(
-            type=code, org_unit=unit.code, occurred_at=occurred, known_at=known,
+            type=code, org_unit=unit.code, occurred_at=occurred, known_at=known, latitude=latitude, longitude=longitude,
             location=rng.choice(LOCATIONS), description=rng.choice(DESCRIPTIONS[code]),
             persons=_demo_persons(rng, code),
             fields={f.key: _demo_value(rng, f.kind, f.choice_values, occurred)

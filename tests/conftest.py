@@ -91,7 +91,7 @@ def db(session_factory) -> Session:
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
     return Settings(instance_path=tmp_path, database_url=database_url, secret_key="test-secret-" + uuid.uuid4().hex,
-                    timezone=TZ, session_cookie_secure=False)
+                    timezone=TZ, session_cookie_secure=False, open311_enabled=True)
 
 
 @pytest.fixture

@@ -190,3 +190,23 @@ def test_the_demo_holds_its_oldest_closed_kraenkning_case_from_gallring(db, demo
     assert hold.held_by_id == hold.case.assignee_id
     assert db.scalar(select(RetentionRule).join(RetentionRule.incident_type)
                      .where(IncidentType.code == "victimisation")).months == 60
+
+
+def test_demo_units_are_placed_in_stockholm_and_a_third_of_the_events_on_their_sites(db):
+    from kia.demo import COORDINATES
+    from kia.geo import EVENT_POINT_RADIUS_M, distance_m
+
+    build_demo_organisation(db)
+    units = {u.code: u for u in db.scalars(select(OrgUnit))}
+    schools = [u for u in units.values() if u.kind == OrgKind.UNIT]
+    assert schools and all(u.has_coordinates for u in schools)
+    assert set(COORDINATES) <= set(units)
+    for unit in units.values():
+        if unit.has_coordinates:   # within 20 km of Stadshuset: Stockholm, not the Gulf of Guinea
+            assert distance_m(unit.latitude, unit.longitude, 59.3275, 18.0543) < 20_000, unit.code
+    file_demo_incidents(db, 60, TZ)
+    incidents = db.scalars(select(Incident)).all()
+    placed = [i for i in incidents if i.latitude is not None]
+    assert 5 <= len(placed) <= 40
+    assert all(distance_m(i.latitude, i.longitude, i.org_unit.latitude, i.org_unit.longitude) < EVENT_POINT_RADIUS_M
+               for i in placed)

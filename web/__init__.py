@@ -147,3 +147,4 @@ from web import reporting, account  # noqa: E402,F401 – reporting, own reports
 from web import manifest  # noqa: E402,F401 – the web app manifest (add to home screen)
 from web import retention  # noqa: E402,F401 – legal holds on the case page, the gallring admin page
 from web import oidc  # noqa: E402,F401 – single sign-on with the city's OpenID Connect provider
+from web import event_map  # noqa: E402,F401 – the event map (/karta)

@@ -11,8 +11,8 @@ from kia.auth.passwords import MIN_PASSWORD_LENGTH
 from kia.errors import N_, Conflict, ValidationFailed
 from kia.orgs.admin import (
     add_membership, add_unit, add_user, change_user, get_unit, get_user, list_users, open_cases_handled_by,
-    open_cases_in, open_units_under, remove_membership, rename_unit, set_unit_active, set_user_active,
-    set_user_password, unit_tree,
+    open_cases_in, open_units_under, remove_membership, rename_unit, set_unit_active, set_unit_coordinates,
+    set_user_active, set_user_password, unit_tree,
 )
 from kia.orgs.history import What, history_of
 from kia.orgs.models import AdminChange, ChangeSubject, OrgKind, Role
@@ -20,6 +20,7 @@ from web import signed_in_actor, web_blueprint
 from web.admin import _messages, admin_page
 from web.admin_forms import form_of
 from web.labels import ROLES
+from web.report_form import degrees
 
 # Marked with N_ so `make messages` extracts them; templates translate them where shown.
 KINDS = {OrgKind.CITY: N_("City"), OrgKind.ADMINISTRATION: N_("Administration (förvaltning)"),
@@ -30,7 +31,7 @@ LANGUAGE_NAMES = {"sv": N_("Swedish"), "en": N_("English")}
 SHOWN_USERS = {"": None, "active": True, "inactive": False}
 CHANGES = {What.CREATED: N_("Created"), What.NAME: N_("Name"), What.EMAIL: N_("E-mail address"),
            What.LANGUAGE: N_("Language"), What.ACTIVE: N_("Status"), What.PASSWORD: N_("New password set"),
-           What.ROLE: N_("Role")}
+           What.ROLE: N_("Role"), What.COORDINATES: N_("Coordinates")}
 STATUS = {(ChangeSubject.USER, "true"): N_("active"), (ChangeSubject.USER, "false"): N_("deactivated"),
           (ChangeSubject.ORG_UNIT, "true"): N_("open"), (ChangeSubject.ORG_UNIT, "false"): N_("closed")}
 
@@ -79,12 +80,20 @@ def admin_units():
     return _units_page()
 
 
-def _unit_page(unit_id: int, status: int = 200, errors=None, message: str | None = None):
+def _shown_degrees(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _unit_page(unit_id: int, status: int = 200, errors=None, message: str | None = None, failed: str = "name"):
+    """`failed`: which form ("name", "coordinates") is sent back as typed with `errors`."""
     session, actor = db_session(), signed_in_actor()
     unit = get_unit(session, actor, unit_id)
+    stored = {"latitude": _shown_degrees(unit.latitude), "longitude": _shown_degrees(unit.longitude)}
     return render_template(
-        "web/admin/unit.html", unit=unit, kinds=KINDS, errors=errors or {}, message=message,
-        form=request.form if errors else {"name": unit.name}, open_under=open_units_under(session, unit),
+        "web/admin/unit.html", unit=unit, kinds=KINDS, errors=(errors or {}) if failed == "name" else {},
+        message=message, form=request.form if errors and failed == "name" else {"name": unit.name},
+        coordinates=request.form if errors and failed == "coordinates" else stored,
+        coordinate_errors=(errors or {}) if failed == "coordinates" else {}, open_under=open_units_under(session, unit),
         open_cases=open_cases_in(session, actor, unit), **_history(unit)), status
 
 
@@ -99,6 +108,19 @@ def admin_unit(unit_id: int):
         flash(_("The unit is now called %(name)s.", name=unit.name))
         return redirect(url_for("web.admin_unit", unit_id=unit_id))
     return _unit_page(unit_id)
+
+
+@web_blueprint.post("/admin/units/<id:unit_id>/coordinates")
+@admin_page()
+def admin_unit_coordinates(unit_id: int):
+    try:
+        unit = set_unit_coordinates(db_session(), signed_in_actor(), unit_id, degrees(request.form.get("latitude", "")),
+                                    degrees(request.form.get("longitude", "")))
+    except ValidationFailed as error:
+        return _unit_page(unit_id, 422, errors=_messages(error), failed="coordinates")
+    flash(_("The coordinates of %(name)s are saved.", name=unit.name) if unit.has_coordinates
+          else _("%(name)s has no coordinates now.", name=unit.name))
+    return redirect(url_for("web.admin_unit", unit_id=unit_id, _anchor="coordinates"))
 
 
 @web_blueprint.post("/admin/units/<id:unit_id>/active")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kia.db import Base, utcnow
@@ -131,6 +131,10 @@ class Incident(Base):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(default=False)
     field_values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Where on the site it happened (WGS84), optional; near the unit's coordinates (kia.geo). Shown to the incident's
+    # readers only: the map and the Open311 API use the unit's coordinates, never this point.
+    latitude: Mapped[float | None] = mapped_column(Double)
+    longitude: Mapped[float | None] = mapped_column(Double)
     # Gallring (kia.retention): when its personal data was erased; the number, type, unit, times, categories and
     # genders stay for the register and the statistics.
     anonymised_at: Mapped[datetime | None]

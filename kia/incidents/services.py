@@ -21,6 +21,7 @@ from kia.cases.notices import NewCaseNotices
 from kia.cases.timeline import record
 from kia.db import as_id, aware, insert_pending, utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
+from kia.geo import EVENT_POINT_RADIUS_M, checked_point, distance_m
 from kia.incidents import personnummer
 from kia.incidents.fields import validate_field_values
 from kia.incidents.models import (
@@ -59,6 +60,8 @@ class IncidentInput:
     persons: list[PersonInput] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)
     anonymous: bool = False
+    latitude: float | None = None    # where on the site, optional: both or neither, near the unit
+    longitude: float | None = None
 
 
 def _aware(value: datetime | None, tz: ZoneInfo) -> datetime | None:
@@ -94,6 +97,25 @@ class ValidatedReport:
     values: dict[str, Any]
     occurred_at: datetime
     known_at: datetime
+    point: tuple[float, float] | None = None
+
+
+def check_event_point(errors: FieldErrors, data: IncidentInput, unit: OrgUnit | None) -> tuple[float, float] | None:
+    """The event's point, if given: a WGS84 point within EVENT_POINT_RADIUS_M of its unit's coordinates."""
+    point = checked_point(errors, data.latitude, data.longitude)
+    if point is None or unit is None:
+        return point
+    if not unit.has_coordinates:
+        errors.add("latitude", N_("%(unit)s has no coordinates yet, so the point cannot be checked: leave it out."),
+                   unit=unit.name)
+        return None
+    distance = distance_m(*point, unit.latitude, unit.longitude)
+    if distance > EVENT_POINT_RADIUS_M:
+        errors.add("latitude", N_("The point is %(distance)s m from %(unit)s: an event's point must be within "
+                                  "%(radius)s m of its unit."),
+                   distance=round(distance), unit=unit.name, radius=EVENT_POINT_RADIUS_M)
+        return None
+    return point
 
 
 def person_from_input(person: PersonInput, position: int, path: str, errors: FieldErrors,
@@ -129,6 +151,7 @@ def validate_report(session: Session, actor: Actor | None, data: IncidentInput, 
     elif actor is not None and not may_file_on(actor, unit):
         errors.add("org_unit", N_("You can only report events for units where you have a role."))
 
+    point = check_event_point(errors, data, unit)
     occurred_at, known_at = _aware(data.occurred_at, tz), _aware(data.known_at, tz)
     if occurred_at > now + CLOCK_SKEW:
         errors.add("occurred_at", N_("The time of the event cannot be in the future."))
@@ -156,7 +179,7 @@ def validate_report(session: Session, actor: Actor | None, data: IncidentInput, 
                        N_("This event type cannot be reported anonymously."))
     errors.raise_if_any()
     return ValidatedReport(incident_type, unit, administration_in(chain), persons, values, occurred_at,
-                           known_at or occurred_at)
+                           known_at or occurred_at, point)
 
 
 def _affected_pupils(persons: list[IncidentPerson]) -> list[IncidentPerson]:
@@ -227,6 +250,7 @@ def store_report(session: Session, report: ValidatedReport, data: IncidentInput,
         occurred_at=report.occurred_at, known_at=report.known_at, reported_at=now,
         location=data.location.strip(), description=data.description.strip(), reporter_id=reporter_id,
         anonymous=reporter_id is None, field_values=report.values, persons=report.persons,
+        latitude=report.point[0] if report.point else None, longitude=report.point[1] if report.point else None,
     )
     incident.cases = _cases_for(incident, incident.incident_type)
     # Nothing is flushed before everything is in place; routing and the look-ups below only read.

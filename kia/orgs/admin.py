@@ -13,6 +13,7 @@ from kia.auth.account import check_new_password
 from kia.auth.passwords import hash_password
 from kia.cases.models import OPEN_STATES, Case
 from kia.errors import N_, Conflict, FieldErrors, Forbidden, Msg, NotFound
+from kia.geo import checked_point
 from kia.orgs.history import What, record, role_text
 from kia.orgs.models import Membership, OrgKind, OrgUnit, Role, User
 from kia.orgs.services import check_user_details, create_org_unit, create_user
@@ -83,6 +84,27 @@ def rename_unit(session: Session, actor: Actor, unit_id: int, name: str) -> OrgU
     if name != unit.name:
         record(session, actor, unit, What.NAME, unit.name, name)
         unit.name = name
+        session.commit()
+    return unit
+
+
+def coordinates_text(latitude: float | None, longitude: float | None) -> str | None:
+    return None if latitude is None or longitude is None else f"{latitude:.6f}, {longitude:.6f}"
+
+
+def set_unit_coordinates(session: Session, actor: Actor, unit_id: int, latitude: float | None,
+                         longitude: float | None) -> OrgUnit:
+    """Where the unit is on the map (WGS84 degrees, six decimals: about 0.1 m), or neither to clear it. Events
+    already filed keep their points; new points are checked against these coordinates."""
+    unit = get_unit(session, actor, unit_id)
+    errors = FieldErrors()
+    point = checked_point(errors, latitude, longitude)
+    errors.raise_if_any()
+    new = (round(point[0], 6), round(point[1], 6)) if point else (None, None)
+    if new != (unit.latitude, unit.longitude):
+        record(session, actor, unit, What.COORDINATES, coordinates_text(unit.latitude, unit.longitude),
+               coordinates_text(*new))
+        unit.latitude, unit.longitude = new
         session.commit()
     return unit
 

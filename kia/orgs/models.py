@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Double, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kia.db import Base, utcnow
@@ -44,6 +44,9 @@ class OrgUnit(Base):
     # "/1/4/17/": the ids from the root down to this unit; a subtree is `path LIKE '/1/4/%'`.
     path: Mapped[str] = mapped_column(String(400))
     active: Mapped[bool] = mapped_column(default=True)
+    # Where the unit is (WGS84 degrees), for the map and the Open311 API: both or neither, set by an admin.
+    latitude: Mapped[float | None] = mapped_column(Double)
+    longitude: Mapped[float | None] = mapped_column(Double)
 
     parent: Mapped[OrgUnit | None] = relationship(remote_side=[id])
 
@@ -51,6 +54,10 @@ class OrgUnit(Base):
     def ancestor_ids(self) -> list[int]:
         """Ids from the root down to and including this unit."""
         return [int(part) for part in self.path.strip("/").split("/")]
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
     def contains(self, other: OrgUnit) -> bool:
         return other.path.startswith(self.path)

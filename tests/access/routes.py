@@ -66,6 +66,8 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/incident-types": api(CITY_ADMIN, "admin", body=NEW_TYPE),
     "PATCH /api/v1/incident-types/<code>": api(CITY_ADMIN, "admin", "type", body={"active": True}),
     "GET /api/v1/org-units": api(SIGNED_IN),
+    "PUT /api/v1/org-units/<id:unit_id>/coordinates": api(CITY_ADMIN, "admin", "unit",
+                                                          body={"latitude": 59.3293, "longitude": 18.0686}),
     "GET /api/v1/statistics/tertial": api(STATISTICS, "statistics:read", "subtree", 404),
     # ---- API: cases ----------------------------------------------------------------------------------------------
     "GET /api/v1/cases": api(SIGNED_IN, "cases:read"),
@@ -129,6 +131,10 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/public/incidents": api(ANYONE),
     "POST /api/v1/public/followup": api(ANYONE),
     "POST /api/v1/public/followup/messages": api(ANYONE),
+    # Open311 GeoReport v2 (on in the tests' settings): nobody sees a request of the world, too few of each kind.
+    "GET /open311/v2/services.json": api(ANYONE),
+    "GET /open311/v2/requests.json": api(ANYONE),
+    "GET /open311/v2/requests/<id:request_id>.json": api(ANYONE, record="open311_request"),
 
     # ---- web: open pages -----------------------------------------------------------------------------------------
     "GET /": web(ANYONE),
@@ -159,6 +165,7 @@ ROUTES: dict[str, Route] = {
     "GET /inbox": web(SIGNED_IN),
     "GET /lagesbild": web(STATISTICS, otherwise=404),
     "GET /lagesbild.pdf": web(STATISTICS, otherwise=404),
+    "GET /karta": web(STATISTICS, record="subtree", otherwise=404),
     # ---- web: a case ---------------------------------------------------------------------------------------------
     "GET /cases/<id:case_id>": web(SIGNED_IN, record="case"),
     "POST /cases/<id:case_id>/transition": web(HANDLERS, record="case"),
@@ -206,6 +213,8 @@ ROUTES: dict[str, Route] = {
     "POST /admin/units": web(CITY_ADMIN),
     "GET /admin/units/<id:unit_id>": web(CITY_ADMIN, record="unit"),
     "POST /admin/units/<id:unit_id>": web(CITY_ADMIN, record="unit"),
+    "POST /admin/units/<id:unit_id>/coordinates": web(CITY_ADMIN, record="unit",
+                                                      body={"latitude": "59,3293", "longitude": "18,0686"}),
     "POST /admin/units/<id:unit_id>/active": web(CITY_ADMIN, record="unit"),
     "GET /admin/users": web(CITY_ADMIN),
     "POST /admin/users": web(CITY_ADMIN),

@@ -111,6 +111,9 @@ def build_world(api, make, db, settings) -> World:
     # One's own report: only its reporter, and not the F1 reporter's to anyone here.
     world.records["own_report"] = [Variant("threat_S1", {"incident_id": incidents["threat_S1"]["id"]}, {"reporter"}),
                                    Variant("threat_F1", {"incident_id": incidents["threat_F1"]["id"]}, NOBODY)]
+    # Open311 publishes no event of a unit, type and tertial with fewer than the threshold: none of these.
+    world.records["open311_request"] = [Variant(v.name, {"request_id": v.args["incident_id"]}, NOBODY)
+                                        for v in world.records["own_report"]]
     world.records["report_page"] = [Variant(v.name, {"report_id": v.args["incident_id"]}, v.seen_by)
                                     for v in world.records["own_report"]]
 
