@@ -124,9 +124,11 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
 
     from api import api_blueprint
     from web import web_blueprint
+    from web.two_factor import two_factor_blueprint
 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(web_blueprint)
+    app.register_blueprint(two_factor_blueprint)
     return app
 
 

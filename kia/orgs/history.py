@@ -21,6 +21,7 @@ class What(StrEnum):
     ACTIVE = "active"       # "true" / "false": a user deactivated or reactivated, a unit closed or reopened
     PASSWORD = "password"   # neither old nor new: that it was set is all the record holds
     ROLE = "role"           # "<role> <unit code>": new for a role added, old for one removed
+    TWO_FACTOR = "two_factor"   # neither old nor new: an admin reset the user's second factor (kia.auth.two_factor)
 
 
 def _text(value: str | bool | None) -> str | None:
