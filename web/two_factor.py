@@ -197,13 +197,14 @@ def _require_second_factor():
     endpoint = request.endpoint or ""
     if endpoint in _OPEN_ENDPOINTS or endpoint.startswith("two_factor."):
         return None
-    if request.blueprint == "api" and request.headers.get("Authorization"):
+    in_api = "api" in request.blueprints
+    if in_api and request.headers.get("Authorization"):
         return None   # an API token: its scopes and its owner's roles decide
     if session.get(VERIFIED) or session.get("auth_method") == "oidc" or not current_user.is_authenticated:
         return None
     if not current_user.holds(Role.ADMIN):
         return None
-    if request.blueprint == "api":
+    if in_api:
         abort(403)
     user = db_session().get(User, current_user.id)
     if two_factor.is_enabled(db_session(), user.id):
