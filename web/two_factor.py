@@ -84,9 +84,9 @@ def _code_error(error: Exception) -> tuple[str, int]:
 @two_factor_blueprint.route("/two-factor/verify", methods=["GET", "POST"])
 def verify():
     user = _pending_user()
-    if user is None:
+    if user is None:   # nothing pending (or it expired): a signed-in user is home, a visitor starts again
         session.pop(PENDING, None)
-        return redirect(url_for("web.login"))
+        return redirect(url_for("web.index" if current_user.is_authenticated else "web.login"))
     error, status = None, 200
     if request.method == "POST":
         try:
