@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from kia.access import Actor
 from kia.auth.models import RecoveryCode, TwoFactor
-from kia.auth.passwords import hash_password, verify_password
+from kia.auth.passwords import hash_recovery_code, verify_password
 from kia.errors import N_, Conflict, DomainError, Msg
 from kia.orgs.admin import get_user, require_org_admin
 from kia.orgs.history import What, record
@@ -221,7 +221,7 @@ def _recovery_accepted(session: Session, user_id: int, typed: str, now: datetime
 def _new_recovery_codes(session: Session, user_id: int, now: datetime) -> list[str]:
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
-    session.add_all(RecoveryCode(user_id=user_id, code_hash=hash_password(code), created_at=now) for code in codes)
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=hash_recovery_code(code), created_at=now) for code in codes)
     return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 
