@@ -96,6 +96,10 @@ def test_five_wrong_codes_lock_the_second_step_with_the_time_it_ends(client, db,
     still = send_code(client, totp.now())   # the right code too, while locked
     assert still.status_code == 429 and "låst till" in still.get_data(as_text=True)
     assert not signed_in(client)
+    # The lock is the account's, kept in the database: another browser (or another server process) is locked too.
+    other = client.application.test_client()
+    sign_in(other, staff.email, PASSWORD)
+    assert send_code(other, totp.now()).status_code == 429 and not signed_in(other)
 
 
 def test_a_recovery_code_signs_in_once(app, db, staff):
@@ -149,6 +153,13 @@ def test_admin_pages_refuse_an_admin_session_without_a_checked_factor(client, db
     assert client.get("/admin").location.startswith("/login")   # no longer signed in: pending the code
     assert send_code(client, totp.now()).location == "/admin/users"
     assert client.get("/admin/users").status_code == 200
+
+
+def test_a_session_signed_in_through_the_citys_idp_is_not_asked_for_a_second_factor(client, db, admin):
+    """Single sign-on (session["auth_method"] == "oidc") leaves the second factor to the IdP."""
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"], session["auth_method"] = admin.get_id(), True, "oidc"
+    assert client.get("/admin").status_code == 200
 
 
 def test_the_settings_page_turns_the_factor_off_with_a_code_and_makes_new_recovery_codes(client, db, staff):
