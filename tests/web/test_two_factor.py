@@ -31,8 +31,8 @@ def enrol(db, user) -> tuple[pyotp.TOTP, list[str]]:
 
 
 def send_code(client, code: str, **headers):
-    return client.post("/two-factor/verify", data={"code": code, "csrf_token": csrf_token(client, "/two-factor/verify")},
-                       headers=headers)
+    token = csrf_token(client, "/two-factor/verify")
+    return client.post("/two-factor/verify", data={"code": code, "csrf_token": token}, headers=headers)
 
 
 def signed_in(client) -> bool:
@@ -124,8 +124,9 @@ def test_an_admin_without_a_factor_must_enrol_before_anything_else(client, db, a
     assert re.search(r'role="img" aria-label="[^"]+"><svg', text)
     secret = re.search(r'id="totp-secret" class="secret">([A-Z2-7]+)<', text).group(1)
     assert secret == db.get(TwoFactor, admin.id).secret
-    assert client.post("/two-factor/enrol", data={"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "1",
-                                                  "csrf_token": csrf_token(client, "/two-factor/enrol")}).status_code == 401
+    wrong = "000000" if pyotp.TOTP(secret).now() != "000000" else "1"
+    token = csrf_token(client, "/two-factor/enrol")
+    assert client.post("/two-factor/enrol", data={"code": wrong, "csrf_token": token}).status_code == 401
     done = client.post("/two-factor/enrol", data={"code": pyotp.TOTP(secret).now(),
                                                   "csrf_token": csrf_token(client, "/two-factor/enrol")})
     assert done.status_code == 200
