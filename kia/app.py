@@ -137,10 +137,12 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     from api import api_blueprint
     from api.open311 import bp as open311_blueprint
     from web import web_blueprint
+    from web.two_factor import two_factor_blueprint
 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(open311_blueprint)   # answers 404 unless KIA_GEOREPORT_API is set
     app.register_blueprint(web_blueprint)
+    app.register_blueprint(two_factor_blueprint)
     return app
 
 

@@ -1,5 +1,5 @@
 """Imports every model module so the metadata is complete (Alembic, create_all, mapper configuration)."""
-from kia.auth.models import ApiToken, UserIdentity  # noqa: F401
+from kia.auth.models import ApiToken, RecoveryCode, TwoFactor, UserIdentity  # noqa: F401
 from kia.cases.models import (  # noqa: F401
     AccessLogEntry, Attachment, Case, CaseAction, CaseLink, CaseWatcher, Comment, Milestone, TimelineEntry,
 )

@@ -107,6 +107,7 @@ def test_an_api_path_id_no_row_can_have_is_a_404_problem(request, api, who):
 def test_a_web_path_id_no_row_can_have_is_a_404_page(request, client, who):
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"] = request.getfixturevalue(who).get_id(), True
+        session["two_factor_verified"] = True   # as after the second step (web.two_factor)
         token = session.setdefault("csrf", "test-csrf-token")
     send = lambda method, url: client.open(url, method=method, data={"csrf_token": token})   # noqa: E731
     assert answers_other_than(client.application, False, send, "text/html") == []

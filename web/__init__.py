@@ -114,6 +114,9 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
                 db_session().commit()
+            second_step = two_factor.second_step(user, request.args.get("next"))   # not signed in before the code
+            if second_step is not None:
+                return second_step
             chosen = session.get("language")   # picked on the sign-in page: kept, and remembered for the user
             session.clear()
             login_user(user)
@@ -148,3 +151,4 @@ from web import manifest  # noqa: E402,F401 – the web app manifest (add to hom
 from web import retention  # noqa: E402,F401 – legal holds on the case page, the gallring admin page
 from web import oidc  # noqa: E402,F401 – single sign-on with the city's OpenID Connect provider
 from web import event_map  # noqa: E402,F401 – the event map (/karta)
+from web import two_factor  # noqa: E402 – the second step of a sign-in (two_factor_blueprint, registered by the factory)

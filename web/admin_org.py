@@ -31,7 +31,8 @@ LANGUAGE_NAMES = {"sv": N_("Swedish"), "en": N_("English")}
 SHOWN_USERS = {"": None, "active": True, "inactive": False}
 CHANGES = {What.CREATED: N_("Created"), What.NAME: N_("Name"), What.EMAIL: N_("E-mail address"),
            What.LANGUAGE: N_("Language"), What.ACTIVE: N_("Status"), What.PASSWORD: N_("New password set"),
-           What.ROLE: N_("Role"), What.COORDINATES: N_("Coordinates")}
+           What.ROLE: N_("Role"), What.COORDINATES: N_("Coordinates"),
+           What.TWO_FACTOR: N_("Two-factor sign-in reset")}
 STATUS = {(ChangeSubject.USER, "true"): N_("active"), (ChangeSubject.USER, "false"): N_("deactivated"),
           (ChangeSubject.ORG_UNIT, "true"): N_("open"), (ChangeSubject.ORG_UNIT, "false"): N_("closed")}
 

@@ -22,6 +22,7 @@ class What(StrEnum):
     PASSWORD = "password"   # neither old nor new: that it was set is all the record holds
     ROLE = "role"           # "<role> <unit code>": new for a role added, old for one removed
     COORDINATES = "coordinates"   # a unit's "<latitude>, <longitude>" (WGS84), or none
+    TWO_FACTOR = "two_factor"   # neither old nor new: an admin reset the user's second factor (kia.auth.two_factor)
 
 
 def _text(value: str | bool | None) -> str | None:

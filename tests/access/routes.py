@@ -152,6 +152,16 @@ ROUTES: dict[str, Route] = {
     "GET /manifest.webmanifest": web(ANYONE),
     # ---- web: one's own ------------------------------------------------------------------------------------------
     "POST /logout": web(SIGNED_IN),
+    # The second step: for a visitor pending after the password (tests/web/test_two_factor.py); with nothing
+    # pending a visitor is sent to sign in, and a signed-in user home.
+    "GET /two-factor/verify": web(SIGNED_IN),
+    "POST /two-factor/verify": web(SIGNED_IN),
+    "GET /two-factor/enrol": web(SIGNED_IN),
+    "POST /two-factor/enrol": web(SIGNED_IN),
+    "GET /account/two-factor": web(SIGNED_IN),
+    "POST /account/two-factor/disable": web(SIGNED_IN),
+    "POST /account/two-factor/recovery-codes": web(SIGNED_IN),
+    "POST /admin/users/<id:user_id>/two-factor/reset": web(CITY_ADMIN, record="user"),
     "GET /me": web(SIGNED_IN),
     "GET /account/password": web(SIGNED_IN),
     "POST /account/password": web(SIGNED_IN),

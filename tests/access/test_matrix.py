@@ -127,6 +127,7 @@ class Matrix:
             if cell.caller != "anonymous":
                 session["_user_id"] = self.world.users[cell.caller].get_id()
                 session["_fresh"] = True
+                session["two_factor_verified"] = True   # as after the second step (web.two_factor)
         return client.open(url, method=method, data={"csrf_token": token, **(self.body(route) or {})} if writes else None)
 
 

@@ -220,8 +220,23 @@ def fill_threat(page) -> None:
 
 
 def sign_in(page, user, password: str = PASSWORD) -> None:
+    """With the password; an admin, who must have a second factor, sets one up with the key the page shows
+    (web.two_factor; the flow itself is tests/e2e/test_two_factor.py)."""
     page.goto("/login")
     page.fill("input[name=email]", user.email)
     page.fill("input[name=password]", password)
     page.click("form:has(input[name=password]) [type=submit]")
     page.wait_for_load_state()
+    if urlsplit(page.url).path == "/two-factor/enrol":   # an admin's first sign-in is sent there
+        enrol_second_factor(page)
+
+
+def enrol_second_factor(page) -> str:
+    """Confirm the enrolment page's key with its current code; returns the key."""
+    import pyotp
+
+    secret = page.inner_text("#totp-secret").strip()
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("form:has(#code) [type=submit]")
+    page.wait_for_load_state()
+    return secret

@@ -25,6 +25,7 @@ def sign_in(client, user) -> str:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session["two_factor_verified"] = True   # as after the second step (web.two_factor)
         session["csrf"] = "test-csrf-token"
     return "test-csrf-token"
 

@@ -24,6 +24,7 @@ def sign_in(client, actor) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = session_id(actor.user_id, 0)   # a new user: no password set since
         session["_fresh"] = True
+        session["two_factor_verified"] = True   # as after the second step (web.two_factor)
 
 
 def page(client, url: str) -> str:

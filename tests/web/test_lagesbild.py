@@ -18,6 +18,7 @@ def sign_in(client, user) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session["two_factor_verified"] = True   # as after the second step (web.two_factor)
 
 
 @pytest.fixture

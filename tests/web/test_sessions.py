@@ -8,6 +8,7 @@ import pytest
 from kia.orgs.services import create_user
 from tests.web.test_account import NEW_PASSWORD, change
 from tests.web.test_login import PASSWORD, csrf_token, sign_in
+from tests.web.test_two_factor import enrol, send_code
 
 EN = {"Accept-Language": "en"}
 
@@ -52,7 +53,9 @@ def test_a_refused_change_ends_no_session(staff, two_browsers):
 def test_an_admin_setting_the_password_ends_every_session_of_the_user(app, db, staff, two_browsers):
     admin = create_user(db, "ada.admin@stockholm.se", "Ada Admin", PASSWORD, [("admin", "STHLM")], language="en")
     admins = app.test_client()
+    totp, _ = enrol(db, admin)   # an admin signs in with a second factor (web.two_factor)
     assert sign_in(admins, admin.email, PASSWORD).status_code == 302
+    assert send_code(admins, totp.now()).status_code == 302
     response = admins.post(f"/admin/users/{staff.id}/password", headers=EN, data={
         "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD,
         "csrf_token": csrf_token(admins, f"/admin/users/{staff.id}")})
