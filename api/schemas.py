@@ -136,6 +136,8 @@ class IncidentTypeIn(Schema):
     confidential = fields.Boolean(load_default=False)
     case_per_affected_pupil = fields.Boolean(load_default=False)
     allows_anonymous = fields.Boolean(load_default=False)
+    concerns_building = fields.Boolean(load_default=False, metadata={
+        "description": "its cases offer a fault report (felanmälan) to the property owner"})
 
 
 class LocalisedChange(Schema):
@@ -180,6 +182,7 @@ class IncidentTypePatchIn(Schema):
     active = fields.Boolean(metadata={"description": "false: the type can no longer be reported; its incidents "
                                                      "and cases stay"})
     allows_anonymous = fields.Boolean()
+    concerns_building = fields.Boolean()
     confidential = fields.Boolean()
     case_per_affected_pupil = fields.Boolean()
     fields_ = fields.List(fields.Nested(FieldChangeIn), data_key="fields", attribute="fields",
@@ -217,6 +220,7 @@ class IncidentTypeOut(Schema):
     confidential = fields.Boolean()
     case_per_affected_pupil = fields.Boolean()
     allows_anonymous = fields.Boolean()
+    concerns_building = fields.Boolean()
 
 
 class ReportableTypeOut(IncidentTypeOut):
