@@ -12,8 +12,8 @@ from tests.notifications.conftest import smtp, smtp_port, smtp_settings  # noqa:
 from tests.property.conftest import FAULT, NOW, PLACE, file_building_case, send
 
 
-def test_the_email_method_sends_one_rendered_mail(db, session_factory, smtp, smtp_settings, make, city_admin,  # noqa: F811
-                                                  handler):
+def test_the_email_method_sends_one_rendered_mail(db, session_factory, smtp, smtp_settings,  # noqa: F811
+                                                  make, city_admin, handler):
     create_owner(db, city_admin, {"name": "Skolfastigheter AB", "method": "email",
                                   "email": "felanmalan@skolfastigheter.example.se", "units": ["S1"]})
     case = file_building_case(db, make, "property_damage")
