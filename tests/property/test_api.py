@@ -51,3 +51,11 @@ def test_a_type_not_about_the_building_is_a_conflict(api, tree, open311):
     answer = api.as_roles(("handler", "S1")).post(f"/api/v1/cases/{case_id}/fault-reports",
                                                    json={"place": PLACE, "description": "Fönster krossat."})
     assert answer.status_code == 409
+
+
+def test_the_building_flag_is_on_for_building_types_and_an_admin_sets_it(api, tree):
+    admin = api.as_roles(("admin", "STHLM"))
+    types = {t["code"]: t["concerns_building"] for t in admin.get("/api/v1/incident-types").get_json()}
+    assert {code for code, on in types.items() if on} == {"fire", "property_damage", "risk_observation"}
+    changed = admin.patch("/api/v1/incident-types/near_miss", json={"concerns_building": True})
+    assert changed.status_code == 200 and changed.get_json()["concerns_building"] is True
