@@ -173,7 +173,9 @@ def poll_fault_reports(session_factory: sessionmaker[Session], now: datetime | N
             .order_by(FaultReport.polled_at.is_not(None), FaultReport.polled_at, FaultReport.id).limit(batch)))
     for report_id in ids:
         with session_factory() as session:
-            report = session.get(FaultReport, report_id, with_for_update=True)
+            # Locked, so two schedulers never write one answer twice (skipped when another holds it).
+            report = session.scalar(select(FaultReport).where(FaultReport.id == report_id)
+                                    .with_for_update(of=FaultReport, skip_locked=True))
             if report is None or report.status != FaultReportStatus.SENT:
                 continue
             try:
