@@ -97,7 +97,7 @@ def render_fault_report(report, settings: Settings, language: str = "sv") -> Ren
     needs, the case's number its reference; never the people of the event."""
     language = language_of(language)
     case = report.case
-    template = environment().get_template(f"{language}/fault_report.txt")
+    template = environment().get_template(f"{language}/fault_report_to_owner.txt")
     return _split(template.render(
         owner=report.owner.name, unit_name=case.org_unit.name, place=report.place, description=report.description,
         urgency=URGENCY[language][report.urgency.value], type_name=case.incident_type.name(language),
