@@ -171,3 +171,18 @@ def test_only_building_types_with_a_known_owner_offer_a_fault_report(db, make, o
     with pytest.raises(ValidationFailed) as error:
         send(db, handler, fire, place=" ", description="", urgency="whenever")
     assert set(error.value.errors) == {"place", "description", "urgency"}
+
+
+def test_the_api_key_is_in_no_log_line_nor_error(db, session_factory, settings, make, open311, sisab, handler,
+                                                 caplog):
+    caplog.set_level("DEBUG")
+    case = file_building_case(db, make)
+    report = send(db, handler, case)
+    open311.fail_next = 2
+    for minutes in (0, 2, 10):
+        dispatch(session_factory, settings, NOW + timedelta(minutes=minutes))
+    poll_fault_reports(session_factory, NOW + timedelta(minutes=20))
+    assert len(open311.posts) == 3
+    assert all(API_KEY not in record.getMessage() for record in caplog.records)
+    assert API_KEY not in outbox_row(db, report).last_error
+    assert all(API_KEY not in str(e.new) + e.note for e in timeline(db, case))
