@@ -3,9 +3,10 @@ reports of a case (the handler sends one; KIA delivers it through the outbox and
 from __future__ import annotations
 
 from flask import Blueprint
-from marshmallow import RAISE, Schema, fields
+from marshmallow import Schema, fields
 
 from api.auth import requires
+from api.case_work_schemas import Strict
 from api.openapi import json_body as body_of, json_response, path_id, problems, ref
 from api.problems import json_body
 from api.schemas import LocalDateTime, max_items, max_length, one_of
@@ -17,11 +18,6 @@ from kia.property.services import DESCRIPTION_LENGTH, PLACE_LENGTH, FaultReportI
     send_fault_report
 
 bp = Blueprint("property", __name__)
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class PropertyOwnerIn(Strict):

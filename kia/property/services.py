@@ -45,7 +45,11 @@ def may_report_fault(case: Case) -> bool:
 
 def fault_reports_of(session: Session, actor: Actor, case_id: int) -> list[FaultReport]:
     """The case's fault reports, for one who may read the case (404 otherwise)."""
-    case = visible_case(session, actor, case_id)
+    return reports_of_case(session, visible_case(session, actor, case_id))
+
+
+def reports_of_case(session: Session, case: Case) -> list[FaultReport]:
+    """The fault reports of a case already read through the access rules, oldest first."""
     return list(session.scalars(select(FaultReport).where(FaultReport.case_id == case.id).order_by(FaultReport.id)))
 
 
