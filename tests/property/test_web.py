@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from kia.access import Actor
 from kia.property.models import FaultReport, PropertyOwner
+from kia.property.services import poll_fault_reports
 from notifications.dispatcher import dispatch
 from tests.property.conftest import API_KEY, PLACE, file_building_case
 from tests.web.test_handling import page, post, sign_in
@@ -24,6 +25,11 @@ def test_a_handler_sends_a_fault_report_from_the_case_page(client, db, make, ses
 
     html = page(client, f"/cases/{case.id}")
     assert PLACE in html and "SR-1001" in html and "Received by the owner" in html
+    assert "Fault report received by the property owner" in html          # the timeline says so in words
+    open311.set_status("SR-1001", "closed", "Glaset bytt.")
+    poll_fault_reports(session_factory)
+    html = page(client, f"/cases/{case.id}")
+    assert "closed by the owner, Glaset bytt." in html and "Done (closed by the owner)" in html
     assert db.scalar(select(FaultReport.service_request_id)) == "SR-1001"
 
 
