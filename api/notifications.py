@@ -33,9 +33,17 @@ def present_notification(row: Notification) -> dict:
 
 def present_delivery(row: Notification) -> dict:
     return {"id": row.id, "channel": str(row.channel), "kind": str(row.kind), "status": str(row.status),
-            "recipient": row.user.email if row.user else f"webhook:{row.webhook_id}", "case_id": row.case_id,
+            "recipient": recipient_of(row), "case_id": row.case_id,
             "case_number": row.payload.get("case_number"), "attempts": row.attempts, "last_error": row.last_error,
             "created_at": row.created_at, "next_attempt_at": row.next_attempt_at}
+
+
+def recipient_of(row: Notification) -> str:
+    if row.user:
+        return row.user.email
+    if row.fault_report_id:
+        return f"property_owner:fault_report:{row.fault_report_id}"
+    return f"webhook:{row.webhook_id}"
 
 
 def present_webhook(subscription: WebhookSubscription, secret: str | None = None) -> dict:

@@ -139,6 +139,8 @@ class IncidentTypeIn(Schema):
     confidential = fields.Boolean(load_default=False)
     case_per_affected_pupil = fields.Boolean(load_default=False)
     allows_anonymous = fields.Boolean(load_default=False)
+    concerns_building = fields.Boolean(load_default=False, metadata={
+        "description": "its cases offer a fault report (felanmälan) to the property owner"})
 
 
 class LocalisedChange(Schema):
@@ -183,6 +185,7 @@ class IncidentTypePatchIn(Schema):
     active = fields.Boolean(metadata={"description": "false: the type can no longer be reported; its incidents "
                                                      "and cases stay"})
     allows_anonymous = fields.Boolean()
+    concerns_building = fields.Boolean()
     confidential = fields.Boolean()
     case_per_affected_pupil = fields.Boolean()
     fields_ = fields.List(fields.Nested(FieldChangeIn), data_key="fields", attribute="fields",
@@ -220,6 +223,7 @@ class IncidentTypeOut(Schema):
     confidential = fields.Boolean()
     case_per_affected_pupil = fields.Boolean()
     allows_anonymous = fields.Boolean()
+    concerns_building = fields.Boolean()
 
 
 class ReportableTypeOut(IncidentTypeOut):

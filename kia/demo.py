@@ -19,6 +19,7 @@ from kia.outbox.models import DeliveryStatus, Notification
 from kia.db import utcnow
 from kia.incidents.models import FieldKind, IncidentType
 from kia.incidents.services import IncidentInput, PersonInput, file_incident
+from kia.property.models import DeliveryMethod, PropertyOwner, PropertyOwnerUnit
 from kia.orgs.models import OrgUnit, User
 from kia.orgs.services import create_org_unit, create_user, user_by_email
 from kia.retention.holds import place_hold
@@ -129,6 +130,12 @@ def build_demo_organisation(session: Session) -> bool:
                     [("handler", unit.code)], commit=False)
         create_user(session, f"personal.{unit.code.lower()}@{DEMO_DOMAIN}", f"Personal {unit.name}", None,
                     [("reporter", unit.code)], commit=False)
+    # SISAB owns the school buildings: its fault reports go by e-mail here (the local mail folder under `make run`);
+    # an admin can switch it to SISAB's Open311 endpoint on /admin/property-owners.
+    session.flush()
+    session.add(PropertyOwner(name="SISAB", method=DeliveryMethod.EMAIL, email=f"felanmalan.sisab@{DEMO_DOMAIN}",
+                              endpoint_url="", api_key="", jurisdiction_id="", service_codes={},
+                              units=[PropertyOwnerUnit(org_unit_id=unit.id) for unit in (gru, gym)]))
     session.commit()
     return True
 

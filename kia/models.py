@@ -11,6 +11,7 @@ from kia.incidents.models import (  # noqa: F401
     IdempotencyKey, Incident, IncidentPerson, IncidentType, IncidentTypeField, RegistrationCounter,
 )
 from kia.orgs.models import AdminChange, Membership, OrgUnit, User  # noqa: F401
+from kia.property.models import FaultReport, PropertyOwner, PropertyOwnerUnit  # noqa: F401
 from kia.ratelimit import RateLimitWindow  # noqa: F401
 from kia.routing.models import RoutingRule, Substitute  # noqa: F401
 from kia.outbox.models import Notification, WebhookSubscription  # noqa: F401

@@ -23,6 +23,7 @@ from kia.config import Settings
 from kia.db import database_unavailable, make_engine, make_session_factory, unavailable_cause, utcnow
 from kia.deadlines.admin import resync_if_rules_changed
 from kia.deadlines.escalation import sweep_side_by_side
+from kia.property.services import poll_fault_reports
 from kia.ratelimit import purge_before
 from kia.retention.runs import nightly_gallring
 
@@ -30,6 +31,8 @@ log = logging.getLogger("kia.scheduler")
 
 SWEEP_EVERY = timedelta(minutes=1)
 DISPATCH_EVERY = timedelta(seconds=5)
+# A property owner's status changes in hours, not seconds: asking each open report every 10 minutes is plenty.
+FAULT_REPORT_POLL_EVERY = timedelta(minutes=10)
 
 
 class Jobs:
@@ -73,6 +76,13 @@ class Jobs:
         if stats.mails or stats.retried or stats.failed:
             log.info("daily digests: %s sent carrying %s notifications, %s to retry, %s failed for good",
                      stats.mails, stats.items, stats.retried, stats.failed)
+        return stats
+
+    def poll_fault_reports(self, now: datetime | None = None):
+        stats = poll_fault_reports(self.session_factory, now or utcnow())
+        if stats.changed or stats.failed:
+            log.info("fault reports: %s polled, %s changed, %s closed by their owner, %s owners not reached",
+                     stats.polled, stats.changed, stats.closed, stats.failed)
         return stats
 
     def housekeeping(self, now: datetime | None = None):
@@ -127,6 +137,8 @@ def run(settings: Settings) -> None:
     scheduler.add_job(logged(jobs.dispatch_notifications, "notification dispatch"),
                       IntervalTrigger(seconds=DISPATCH_EVERY.total_seconds()),
                       id="dispatch", next_run_time=datetime.now(settings.timezone))
+    scheduler.add_job(logged(jobs.poll_fault_reports, "fault report status poll"),
+                      IntervalTrigger(seconds=FAULT_REPORT_POLL_EVERY.total_seconds()), id="fault_reports")
     scheduler.add_job(logged(jobs.send_digests, "daily digests"), CronTrigger(hour=7, minute=0), id="digests")
     scheduler.add_job(logged(jobs.housekeeping, "housekeeping"), CronTrigger(hour=3, minute=30), id="housekeeping")
     scheduler.add_job(logged(jobs.gallring, "gallring"), CronTrigger(hour=2, minute=30), id="gallring")

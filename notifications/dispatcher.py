@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from kia.config import Settings
 from kia.db import is_postgresql, utcnow
 from kia.outbox.models import Channel, DeliveryStatus, Notification, WebhookSubscription
-from notifications.channels import DeliveryFailed, DeliveryRefused, webhook
+from kia.property.models import FaultReport
+from kia.property.services import record_given_up
+from notifications.channels import DeliveryFailed, DeliveryRefused, property_owner, webhook
 from notifications.channels.email import FolderMailer, SmtpMailer, build_message, mailer_for
 from notifications.render import language_of, render
 
@@ -52,6 +54,14 @@ def record_failure(row: Notification, error: Exception, settings: Settings, now:
     return False
 
 
+def gave_up(session: Session, row: Notification) -> None:
+    """A fault report the outbox gave up on is marked so on its case."""
+    if row.channel == Channel.PROPERTY_OWNER and row.fault_report_id:
+        report = session.get(FaultReport, row.fault_report_id)
+        if report is not None:
+            record_given_up(session, report, row.last_error)
+
+
 def _claim_next(session: Session, now: datetime) -> Notification | None:
     query = (select(Notification)
              .where(Notification.status == DeliveryStatus.PENDING, Notification.digest.is_(False),
@@ -69,6 +79,9 @@ def _deliver(session: Session, row: Notification, mailer: SmtpMailer | FolderMai
     if row.channel == Channel.WEBHOOK:
         subscription = session.get(WebhookSubscription, row.webhook_id) if row.webhook_id else None
         webhook.post(subscription, row, now)
+        return
+    if row.channel == Channel.PROPERTY_OWNER:
+        property_owner.deliver(session, row, mailer, settings, now)
         return
     user = row.user
     if user is None or not user.active:
@@ -101,6 +114,7 @@ def dispatch(session_factory: sessionmaker[Session], settings: Settings, now: da
                         error = DeliveryFailed(type(error).__name__)
                     if record_failure(row, error, settings, now):
                         stats.failed += 1
+                        gave_up(session, row)
                     else:
                         stats.retried += 1
                 else:

@@ -66,6 +66,7 @@ def context(kind: str, language: str, payload: dict[str, Any], settings: Setting
         "obligation": _localised(payload.get("obligation"), language),
         "due": _due(payload.get("due_at"), language, settings),
         "link": link_for(kind, payload, settings),
+        "owner": payload.get("owner", ""),
     }
 
 
@@ -85,3 +86,19 @@ def render_digest(language: str | None, day: date, items: list[dict[str, str]]) 
     language = language_of(language)
     template = environment().get_template(f"{language}/digest.txt")
     return _split(template.render(date=format_date(day, "d MMMM y", locale=language), items=items))
+
+
+URGENCY = {"sv": {"low": "Låg", "normal": "Normal", "urgent": "Brådskande"},
+           "en": {"low": "Low", "normal": "Normal", "urgent": "Urgent"}}
+
+
+def render_fault_report(report, settings: Settings, language: str = "sv") -> Rendered:
+    """The e-mail a property owner gets (kia.property.models.FaultReport): the place and the fault are what it
+    needs, the case's number its reference; never the people of the event."""
+    language = language_of(language)
+    case = report.case
+    template = environment().get_template(f"{language}/fault_report_to_owner.txt")
+    return _split(template.render(
+        owner=report.owner.name, unit_name=case.org_unit.name, place=report.place, description=report.description,
+        urgency=URGENCY[language][report.urgency.value], type_name=case.incident_type.name(language),
+        case_number=case.number, reference=report.idempotency_key))

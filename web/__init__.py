@@ -148,6 +148,7 @@ from web import admin, admin_deadlines, admin_org, admin_types  # noqa: E402,F40
 from web import handling, inbox, notifications_page, related_cases  # noqa: E402,F401 – inbox, case, notification pages
 from web import reporting, account  # noqa: E402,F401 – reporting, own reports, password and language
 from web import manifest  # noqa: E402,F401 – the web app manifest (add to home screen)
+from web import admin_property  # noqa: E402,F401 – property owners (felanmälan)
 from web import retention  # noqa: E402,F401 – legal holds on the case page, the gallring admin page
 from web import oidc  # noqa: E402,F401 – single sign-on with the city's OpenID Connect provider
 from web import event_map  # noqa: E402,F401 – the event map (/karta)

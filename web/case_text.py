@@ -159,6 +159,11 @@ class TimelineText:
             return f"{at} ({value['reference']})" if value.get("reference") else at
         if kind == "escalation":
             return _(STEPS.get(value, value))
+        if field == "fault_report" and isinstance(value, dict):
+            status = value.get("status")
+            return ", ".join(str(part) for part in (
+                value.get("owner"), value.get("place"), value.get("service_request_id"),
+                _(labels.OWNER_STATUSES.get(status, status)) if status else None, value.get("status_notes")) if part)
         if field == "legal_hold":
             return _(labels.HOLD_REASONS.get(value, value))
         if field == "serious_checklist" and isinstance(value, dict):

@@ -29,6 +29,7 @@ from kia.feedback.services import handler_thread, write_to_reporter
 from web import UPLOAD_ENDPOINTS, signed_in_actor, web_blueprint
 from web.case_text import TimelineText, field_rows
 from web.case_views import field_messages, message_of
+from web.fault_reports import fault_section
 
 TRANSITION_TEXTS = ("comment", "closing_summary", "decision", "open_actions_reason", "rejection_reason")
 
@@ -63,6 +64,7 @@ def _render_case(case_id: int, status: int = 200, form: str | None = None, error
         planned_actions=any(a.status == ActionStatus.PLANNED for a in case.actions),
         thread=_reporter_thread(session, actor, view),
         related_types=related_case_types(session, actor, case) if view.may_handle else [],
+        fault=fault_section(session, case, view.may_handle),
         failed=form, errors=errors or {}, values=request.form if form else {}, message=message,
     ), status
 

@@ -72,7 +72,13 @@ TIMELINE = {
     "reporter_message": N_("Message from the reporter"), "message_to_reporter": N_("Message to the reporter"),
     "escalation": N_("Deadline step"),
     "legal_hold_placed": N_("Held from gallring"), "legal_hold_lifted": N_("Hold from gallring lifted"),
+    "fault_report_queued": N_("Fault report to the property owner queued"),
+    "fault_report_sent": N_("Fault report received by the property owner"),
+    "fault_report_failed": N_("Fault report could not be sent"),
+    "fault_report_status": N_("The property owner's status"),
 }
+# What a property owner says of a fault report (Open311 status).
+OWNER_STATUSES = {"open": N_("open at the owner"), "closed": N_("closed by the owner")}
 # Why a case is held from gallring (kia.retention.models.HoldReason).
 HOLD_REASONS = {"appeal": N_("Appeal (överklagande)"), "police_investigation": N_("Police investigation"),
                 "open_request": N_("Open request (registerutdrag, public document)")}

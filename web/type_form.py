@@ -25,6 +25,8 @@ TEXTS = ("code", "category", "name.sv", "name.en", "help.sv", "help.en")
 FLAGS = tuple(TYPE_FLAGS)
 ROW_KEYS = ("key", "type", "label.sv", "label.en", "required", "sensitive", "retired", "choices")
 MAX_NEW_FIELDS = 40
+# The type's settings that may change whether or not reports of it exist.
+CHANGEABLE_FLAGS = ("active", "allows_anonymous", "concerns_building")
 MAX_FIELDS = 200
 # Marked with N_ so `make messages` extracts them; the template and the error summary translate them.
 LABELS = {"code": N_("Code"), "category": N_("Category"), "name.sv": N_("Name in Swedish"),
@@ -32,7 +34,8 @@ LABELS = {"code": N_("Code"), "category": N_("Category"), "name.sv": N_("Name in
           "help.en": N_("One-line help in English"), "active": N_("Active: can be reported"),
           "allows_anonymous": N_("May be reported anonymously"),
           "confidential": N_("Confidential (like kränkande behandling): only the handler chain sees it"),
-          "case_per_affected_pupil": N_("One case per affected pupil")}
+          "case_per_affected_pupil": N_("One case per affected pupil"),
+          "concerns_building": N_("Concerns the building: its cases offer a fault report to the property owner")}
 ROW_LABELS = {"key": N_("Key"), "type": N_("Kind"), "label.sv": N_("Label in Swedish"),
               "label.en": N_("Label in English"), "required": N_("Required"), "sensitive": N_("Sensitive"),
               "retired": N_("Retired: hidden from new reports"), "choices": N_("Choices")}
@@ -122,7 +125,7 @@ class TypeForm:
     def changes(self) -> dict[str, Any]:
         """The change, as change_incident_type takes it: every setting the page offered, as it now stands."""
         changes: dict[str, Any] = {"name": self._texts("name"), "help": self._texts("help"),
-                                   **{flag: self.values[flag] == ON for flag in ("active", "allows_anonymous")}}
+                                   **{flag: self.values[flag] == ON for flag in CHANGEABLE_FLAGS}}
         if self.values["category"]:   # offered while no reports exist; the service refuses it should some now
             changes.update(category=self.values["category"],
                            **{flag: self.values[flag] == ON for flag in FIXED_ONCE_REPORTED if flag != "category"})

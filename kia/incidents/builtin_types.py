@@ -122,7 +122,8 @@ _BUILTIN: list[dict] = [
          ]),
     dict(code="risk_observation", name_sv="Riskobservation", name_en="Risk observation",
          help_sv="En risk i arbetsmiljön som bör åtgärdas.", help_en="A risk in the work environment that should be fixed.",
-         category=Category.WORK_ENVIRONMENT, allows_anonymous=True, fields=[
+         # What a skyddsrond finds is mostly a fault in the building: a felanmälan to the property owner.
+         category=Category.WORK_ENVIRONMENT, allows_anonymous=True, concerns_building=True, fields=[
              _field("risk", "text", "Risken", "The risk", required=True),
              _field("suggested_action", "text", "Förslag på åtgärd", "Suggested action"),
          ]),
@@ -166,7 +167,7 @@ _BUILTIN: list[dict] = [
          ]),
     dict(code="fire", name_sv="Brand", name_en="Fire",
          help_sv="Brand, anlagd brand, rökutveckling eller falsklarm.", help_en="Fire, arson, smoke or a false alarm.",
-         category=Category.SAFETY, fields=[
+         category=Category.SAFETY, concerns_building=True, fields=[
              _field("fire_kind", "choice", "Typ", "Kind", required=True, choices=FIRE_KINDS),
              _field("evacuated", "boolean", "Utrymning genomförd", "Building evacuated"),
              _field("fire_service_called", "boolean", "Räddningstjänst larmad", "Fire service called"),
@@ -175,7 +176,7 @@ _BUILTIN: list[dict] = [
     dict(code="property_damage", name_sv="Skadegörelse, inbrott, stöld", name_en="Vandalism, break-in, theft",
          help_sv="Skadegörelse, inbrott eller stöld; fastighetsägaren får en felanmälan.",
          help_en="Vandalism, break-in or theft; the property owner is notified.",
-         category=Category.SAFETY, allows_anonymous=True, fields=[
+         category=Category.SAFETY, allows_anonymous=True, concerns_building=True, fields=[
              _field("damage_kind", "choice", "Typ", "Kind", required=True, choices=DAMAGE_KINDS),
              _field("police_report_made", "choice", "Polisanmälan gjord", "Police report made", choices=YES_NO_UNKNOWN),
              _field("property_owner_notified", "boolean", "Fastighetsägaren underrättad", "Property owner notified"),

@@ -67,6 +67,9 @@ class IncidentType(Base):
     # Kränkande behandling: one case per affected pupil, and at least one is required.
     case_per_affected_pupil: Mapped[bool] = mapped_column(default=False)
     allows_anonymous: Mapped[bool] = mapped_column(default=False)
+    # The event concerns the building (break-in, vandalism, fire, a fault found on a skyddsrond): its cases offer a
+    # fault report to the property owner (kia.property).
+    concerns_building: Mapped[bool] = mapped_column(default=False, server_default=false())
     builtin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

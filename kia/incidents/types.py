@@ -13,7 +13,8 @@ from kia.incidents.models import Category, FieldKind, IncidentType, IncidentType
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # A type's yes/no settings, with what a new type has unless told otherwise.
-TYPE_FLAGS = {"active": True, "allows_anonymous": False, "confidential": False, "case_per_affected_pupil": False}
+TYPE_FLAGS = {"active": True, "allows_anonymous": False, "confidential": False, "case_per_affected_pupil": False,
+              "concerns_building": False}
 CHOICE_KINDS = {FieldKind.CHOICE, FieldKind.MULTICHOICE}
 # The columns' lengths (kia.incidents.models); a choice's labels are held to a field label's.
 NAME_LENGTH, HELP_LENGTH, LABEL_LENGTH = 120, 300, 200

@@ -15,6 +15,7 @@ from kia.orgs.models import User
 class Channel(StrEnum):
     EMAIL = "email"        # to a user: shown in the app (read_at) and sent by e-mail (status)
     WEBHOOK = "webhook"
+    PROPERTY_OWNER = "property_owner"   # a fault report to the owner of the case's building (kia.property)
 
 
 class NotificationKind(StrEnum):
@@ -25,6 +26,8 @@ class NotificationKind(StrEnum):
     ESCALATED = "escalated"
     CLOSED = "closed"                      # to the reporter
     ANONYMOUS_MESSAGE = "anonymous_message"
+    FAULT_REPORT = "fault_report"                  # to the property owner (felanmälan)
+    FAULT_REPORT_CLOSED = "fault_report_closed"    # to the handler: the owner closed it
 
 
 class DeliveryStatus(StrEnum):
@@ -45,6 +48,8 @@ class Notification(Base):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
+    # The fault report a PROPERTY_OWNER row delivers.
+    fault_report_id: Mapped[int | None] = mapped_column(ForeignKey("fault_reports.id", ondelete="CASCADE"))
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

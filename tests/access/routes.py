@@ -47,6 +47,8 @@ NEW_TYPE = {"code": "matrix_type", "name": {"sv": "Matris", "en": "Matrix"}, "ca
             "confidential": False, "fields": []}
 DEADLINE_RULE = {"code": "matrix_rule", "name_sv": "Matris", "name_en": "Matrix", "type": "fire", "start": "known_at",
                  "due_working_days": 2, "met_by_milestone": "police_report_made"}
+FAULT_REPORT = {"place": "Hus A, sal 12", "description": "Fönstret är krossat.", "urgency": "urgent"}
+NEW_OWNER = {"name": "Matris fastigheter", "method": "email", "email": "fel@matris.example.se"}
 NOT_SERIOUS = {"answers": {"death": False, "serious_injury": [], "several_hurt": False, "serious_near_miss": False,
                            "serious_threat": []}}
 
@@ -96,6 +98,8 @@ ROUTES: dict[str, Route] = {
                                                           body={"type": "near_miss", "persons": [0]}),
     "PUT /api/v1/cases/<id:case_id>/legal-hold": api(HANDLERS, "cases:write", "case", body={"reason": "appeal"}),
     "DELETE /api/v1/cases/<id:case_id>/legal-hold": api(HANDLERS, "cases:write", "case"),
+    "GET /api/v1/cases/<id:case_id>/fault-reports": api(SIGNED_IN, "cases:read", "case"),
+    "POST /api/v1/cases/<id:case_id>/fault-reports": api(HANDLERS, "cases:write", "case", body=FAULT_REPORT),
     "GET /api/v1/access-log": api(ADMINS, "admin"),
     "GET /api/v1/substitutes": api(SIGNED_IN, "cases:read"),
     "POST /api/v1/substitutes": api(SIGNED_IN, "cases:write"),
@@ -123,6 +127,10 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/admin/webhooks": api(CITY_ADMIN, "admin"),
     "POST /api/v1/admin/webhooks": api(CITY_ADMIN, "admin", body={"name": "Ny", "url": "https://hooks.example.se/ny"}),
     "DELETE /api/v1/admin/webhooks/<id:webhook_id>": api(CITY_ADMIN, "admin", "webhook"),
+    "GET /api/v1/property-owners": api(CITY_ADMIN, "admin"),
+    "POST /api/v1/property-owners": api(CITY_ADMIN, "admin", body=NEW_OWNER),
+    "GET /api/v1/property-owners/<id:owner_id>": api(CITY_ADMIN, "admin", "property_owner"),
+    "PATCH /api/v1/property-owners/<id:owner_id>": api(CITY_ADMIN, "admin", "property_owner", body={"active": True}),
     # ---- API: no sign-in -----------------------------------------------------------------------------------------
     "GET /api/v1/openapi.json": api(ANYONE),
     "GET /api/docs": api(ANYONE),
@@ -180,6 +188,7 @@ ROUTES: dict[str, Route] = {
     "GET /cases/<id:case_id>": web(SIGNED_IN, record="case"),
     "POST /cases/<id:case_id>/transition": web(HANDLERS, record="case"),
     "POST /cases/<id:case_id>/milestones": web(HANDLERS, record="case"),
+    "POST /cases/<id:case_id>/fault-reports": web(HANDLERS, record="case"),
     "POST /cases/<id:case_id>/investigation": web(HANDLERS, record="case"),
     "POST /cases/<id:case_id>/serious-check": web(HANDLERS, record="case"),
     "POST /cases/<id:case_id>/actions": web(HANDLERS, record="case", body=ACTION),
@@ -214,6 +223,11 @@ ROUTES: dict[str, Route] = {
     "POST /admin/deadline-rules/<id:rule_id>/active": web(CITY_ADMIN, record="deadline_rule"),
     "GET /admin/retention": web(CITY_ADMIN),
     "POST /admin/retention/<code>": web(CITY_ADMIN, record="type", body={"months": "72", "action": "anonymise"}),
+    "GET /admin/property-owners": web(CITY_ADMIN),
+    "GET /admin/property-owners/new": web(CITY_ADMIN),
+    "POST /admin/property-owners/new": web(CITY_ADMIN),
+    "GET /admin/property-owners/<id:owner_id>": web(CITY_ADMIN, record="property_owner"),
+    "POST /admin/property-owners/<id:owner_id>": web(CITY_ADMIN, record="property_owner"),
     "GET /admin/types": web(CITY_ADMIN),
     "GET /admin/types/new": web(CITY_ADMIN),
     "POST /admin/types/new": web(CITY_ADMIN),

@@ -143,6 +143,9 @@ def build_world(api, make, db, settings) -> World:
     # City-wide configuration: there is no subtree to be outside of; whoever is not a city admin is refused first.
     webhook = api.as_user(world.users["city_admin"]).post("/api/v1/admin/webhooks", json={
         "name": "Matris", "url": "https://hooks.example.se/kia"}).get_json()["id"]
+    # The owner of UTBF's buildings (S1's fire case offers a fault report to it); city-wide configuration too.
+    owner = api.as_user(world.users["city_admin"]).post("/api/v1/property-owners", json={
+        "name": "SISAB", "method": "email", "email": "felanmalan@sisab.example.se", "units": ["UTBF"]}).get_json()["id"]
     folder = mail_folder(settings)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "20260310T093000000000Z-matrix.eml").write_bytes(b"Subject: Matris\r\nTo: x@example.se\r\n\r\nHej\r\n")
@@ -152,7 +155,7 @@ def build_world(api, make, db, settings) -> World:
               "unit": {"unit_id": world.users["reporter"].memberships[0].org_unit_id},
               "user": {"user_id": world.users["reporter"].id},
               "membership": {"user_id": world.users["reporter"].id, "membership_id": membership},
-              "webhook": {"webhook_id": webhook}, "type": {"code": "threat_violence"},
+              "webhook": {"webhook_id": webhook}, "property_owner": {"owner_id": owner}, "type": {"code": "threat_violence"},
               "mail": {"name": "20260310T093000000000Z-matrix.eml"}, "static": {"filename": "kia.css"}}
     for kind, args in config.items():
         world.records[kind] = [Variant("the one", args, ANYONE)]
