@@ -19,7 +19,8 @@ from kia.http import current_actor, db_session, state
 from kia.cases.milestones import record_milestone, update_case
 from kia.cases.models import Case, TimelineEntry
 from kia.cases.serious import check_applies, check_serious
-from kia.cases.services import CaseView, is_overdue, list_access_log, list_cases, read_case, read_timeline
+from kia.cases.read_log import list_access_log
+from kia.cases.services import CaseView, is_overdue, list_cases, read_case, read_timeline
 from kia.cases.timeline import made_as_reporter
 from kia.cases.workflow import transition
 from kia.db import utcnow

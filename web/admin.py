@@ -12,7 +12,7 @@ from flask_login import login_required
 
 from kia.access import may_administer_notifications, may_read_local_mailbox, may_review_access_log
 from kia.http import db_session, state
-from kia.cases.services import AccessLogFilter, list_access_log
+from kia.cases.read_log import AccessLogFilter, list_access_log
 from kia.db import MAX_ID, as_id
 from kia.deadlines.admin import list_deadline_rules
 from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed

@@ -49,7 +49,8 @@ ROLES = {Role.REPORTER: N_("Staff member (medarbetare)"), Role.HANDLER: N_("Hand
          Role.SAFETY_REP: N_("Safety representative (skyddsombud)"),
          Role.SAFETY_OFFICER: N_("Safety officer (säkerhetssamordnare)"),
          Role.PRINCIPAL_ORG: N_("Principal organiser (huvudman)"), Role.ANALYST: N_("Analyst"),
-         Role.ADMIN: N_("Administrator")}
+         Role.ADMIN: N_("Administrator"), Role.AUDITOR: N_("Auditor (granskare)"),
+         Role.DATA_PROTECTION_OFFICER: N_("Data protection officer (dataskyddsombud)")}
 PERSON_ROLES = {"affected": N_("Affected"), "perpetrator": N_("Perpetrator"), "witness": N_("Witness")}
 GENDERS = {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")}
 PERSON_CATEGORIES = {"staff": N_("Staff"), "pupil": N_("Pupil"), "guardian": N_("Guardian"),
