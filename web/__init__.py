@@ -133,3 +133,4 @@ from web import handling, inbox, notifications_page, related_cases  # noqa: E402
 from web import reporting, account  # noqa: E402,F401 – reporting, own reports, password and language
 from web import manifest  # noqa: E402,F401 – the web app manifest (add to home screen)
 from web import retention  # noqa: E402,F401 – legal holds on the case page, the gallring admin page
+from web import privacy  # noqa: E402,F401 – the read log's review, the registerutdrag

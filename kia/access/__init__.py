@@ -192,11 +192,6 @@ def may_stand_in_for(substitute: Actor, handler: Actor) -> bool:
     return bool(handled) and all(any(path.startswith(c) for c in covered) for path in handled)
 
 
-def is_sensitive_case(case) -> bool:
-    """Reads of these are written to the access log (victimisation, or serious under AML 3:3a)."""
-    return case.incident_type.confidential or case.serious
-
-
 # The read log is reviewed by the auditor (granskare) – and, as before, by the admins – of a subtree: the reads of
 # cases in it. A read naming no case (a registerutdrag search made city-wide) is reviewed from the root only.
 REVIEWS_READ_LOG = {Role.ADMIN, Role.AUDITOR}

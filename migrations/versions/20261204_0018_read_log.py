@@ -1,6 +1,7 @@
 """read log: every read of a case is logged (not only of sensitive ones), with the unit it was read on, API reads of
 incidents and registerutdrag searches (a keyed hash of the personal number) too; the log is only ever inserted into,
-a trigger refuses UPDATE and DELETE. The roles auditor and data_protection_officer.
+a trigger refuses UPDATE and DELETE. The roles auditor and data_protection_officer; persons are found by personal
+number (the registerutdrag).
 
 The log loses its foreign key to the case: a case destroyed by gallring would cascade into (delete) its reads, which
 the trigger refuses; the reads outlive what was read.
@@ -71,9 +72,11 @@ def upgrade() -> None:
     op.execute("UPDATE access_log SET incident_id = (SELECT incident_id FROM cases WHERE cases.id = access_log.case_id),"
                " org_unit_id = (SELECT org_unit_id FROM cases WHERE cases.id = access_log.case_id)")
     _triggers(create=True)
+    op.create_index(op.f('ix_incident_persons_personal_number'), 'incident_persons', ['personal_number'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_incident_persons_personal_number'), table_name='incident_persons')
     _triggers(create=False)
     # Reads naming no case, or a case since destroyed, cannot stay under the old foreign key and NOT NULL.
     op.execute("DELETE FROM access_log WHERE case_id IS NULL OR case_id NOT IN (SELECT id FROM cases)")
