@@ -17,6 +17,7 @@ from kia.subject_access.export import report_data, report_pdf
 from kia.subject_access.services import subject_access_report
 from web import signed_in_actor, web_blueprint
 from web.admin import admin_page
+from web.labels import READ_ACTIONS
 
 @web_blueprint.app_context_processor
 def _privacy_links():
@@ -34,10 +35,11 @@ def _privacy_links():
 def admin_access_log():
     query = AccessLogFilter(case_id=request.args.get("case_id", type=as_id),
                             user_id=request.args.get("user_id", type=as_id),
-                            cursor=request.args.get("cursor", type=as_id))
+                            cursor=request.args.get("cursor", type=as_id),
+                            limit=min(max(request.args.get("limit", 100, type=int), 1), 500))
     rows, next_cursor = list_access_log(db_session(), signed_in_actor(), query)
     return render_template("web/admin/access_log.html", rows=rows, next_cursor=next_cursor, query=query,
-                           max_id=MAX_ID)
+                           max_id=MAX_ID, actions=READ_ACTIONS)
 
 
 @web_blueprint.get("/admin/subject-access")
