@@ -12,6 +12,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
+from kia.errors import N_
 from kia.subject_access.services import CaseRecord, Record, SubjectAccessReport
 
 
@@ -56,29 +57,40 @@ def report_pdf(report: SubjectAccessReport, tz: tzinfo, gettext: Callable[[str],
     return buffer.getvalue()
 
 
+# The PDF's labels, marked here (pybabel does not look inside f-strings) and translated where printed.
+LABELS = {"type": N_("Type"), "unit": N_("Unit"), "occurred": N_("Occurred"), "reported": N_("Reported"),
+          "role": N_("Role in the event"), "name": N_("Name"), "class": N_("Class"), "place": N_("Place"),
+          "description": N_("Description"), "state": N_("State"), "opened": N_("Opened"), "closed": N_("Closed"),
+          "action": N_("Action"), "comment": N_("Comment")}
+
+
+def _line(_, *pairs) -> str:
+    """"Label: value · Label: value", the labels translated."""
+    return " · ".join(f"{_(LABELS[key])}: {value}" for key, value in pairs)
+
+
 def _record_flowables(record: Record, tz: tzinfo, _, para) -> list:
     person = record.person
     lines = [para(_("Event %(number)s") % {"number": record.incident_number}, "Heading2"),
-             para(f"{_('Type')}: {record.type} · {_('Unit')}: {record.org_unit}"),
-             para(f"{_('Occurred')}: {_local(record.occurred_at, tz)} · {_('Reported')}: "
-                  f"{_local(record.reported_at, tz)}"),
-             para(f"{_('Role in the event')}: {person['role']} · {_('Name')}: {person['name'] or '–'} · "
-                  f"{_('Class')}: {person['class_name'] or '–'}")]
+             para(_line(_, ("type", record.type), ("unit", record.org_unit))),
+             para(_line(_, ("occurred", _local(record.occurred_at, tz)), ("reported", _local(record.reported_at, tz)))),
+             para(_line(_, ("role", person["role"]), ("name", person["name"] or "–"),
+                        ("class", person["class_name"] or "–")))]
     if record.location:
-        lines.append(para(f"{_('Place')}: {record.location}"))
-    lines.append(para(f"{_('Description')}: {record.description}"))
-    for key, value in record.fields.items():
-        lines.append(para(f"{key}: {value}"))
+        lines.append(para(_line(_, ("place", record.location))))
+    lines.append(para(_line(_, ("description", record.description))))
+    lines += [para(f"{key}: {value}") for key, value in record.fields.items()]
     for case in record.cases:
         lines += _case_flowables(case, tz, _, para)
     return [*lines, Spacer(1, 4 * mm)]
 
 
 def _case_flowables(case: CaseRecord, tz: tzinfo, _, para) -> list:
-    lines = [para(_("Case %(number)s") % {"number": case.number}, "Heading3"),
-             para(f"{_('State')}: {case.state} · {_('Opened')}: {_local(case.created_at, tz)}"
-                  + (f" · {_('Closed')}: {_local(case.closed_at, tz)}" if case.closed_at else ""))]
+    dates = [("state", case.state), ("opened", _local(case.created_at, tz))]
+    if case.closed_at:
+        dates.append(("closed", _local(case.closed_at, tz)))
+    lines = [para(_("Case %(number)s") % {"number": case.number}, "Heading3"), para(_line(_, *dates))]
     lines += [para(f"{key}: {text}") for key, text in case.texts.items()]
-    lines += [para(f"{_('Action')}: {what}") for what in case.actions]
-    lines += [para(f"{_('Comment')} {_local(at, tz)}: {text}") for at, text in case.comments]
+    lines += [para(_line(_, ("action", what))) for what in case.actions]
+    lines += [para(f"{_(LABELS['comment'])} {_local(at, tz)}: {text}") for at, text in case.comments]
     return lines
