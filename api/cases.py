@@ -207,7 +207,9 @@ def openapi_paths(spec) -> None:
         "summary": "Every change to the case, oldest first; a read of a sensitive case is logged", "tags": tags,
         "parameters": [CASE_ID], "responses": {"200": json_response(ref("TimelineOut")), **problems(401, 403, 404)}}})
     spec.path("/access-log", operations={"get": {
-        "summary": "Reads of sensitive cases in your subtree, newest first (admin)", "tags": tags,
+        "summary": "The read log: every opening of a case (page, API, attachment, revealed personal number), API "
+                   "reads of incidents and registerutdrag searches in your subtree, newest first (auditor or admin)",
+        "tags": tags,
         "parameters": [query_id("case", "a case id"), query_id("user", "a user id"),
                        query_id("cursor", "next_cursor of the previous page"),
                        *params(("limit", "query", "1–500, default 100", False))],
