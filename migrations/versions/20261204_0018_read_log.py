@@ -69,8 +69,9 @@ def upgrade() -> None:
         batch.create_index(batch.f('ix_access_log_incident_id'), ['incident_id'], unique=False)
         batch.create_index(batch.f('ix_access_log_org_unit_id'), ['org_unit_id'], unique=False)
         batch.create_index(batch.f('ix_access_log_subject_hash'), ['subject_hash'], unique=False)
-    op.execute("UPDATE access_log SET incident_id = (SELECT incident_id FROM cases WHERE cases.id = access_log.case_id),"
-               " org_unit_id = (SELECT org_unit_id FROM cases WHERE cases.id = access_log.case_id)")
+    of_case = "FROM cases WHERE cases.id = access_log.case_id"
+    op.execute(f"UPDATE access_log SET incident_id = (SELECT incident_id {of_case}), "
+               f"org_unit_id = (SELECT org_unit_id {of_case})")
     _triggers(create=True)
     op.create_index(op.f('ix_incident_persons_personal_number'), 'incident_persons', ['personal_number'], unique=False)
 
