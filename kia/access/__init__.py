@@ -214,6 +214,17 @@ def access_log_visibility(actor: Actor) -> ColumnElement[bool]:
     return clause
 
 
+def legal_hold_visibility(actor: Actor) -> ColumnElement[bool]:
+    """An admin sees the legal holds on cases of the subtree where they hold the admin role (the numbers only, as
+    in the read log: what a case says is its handlers' business)."""
+    from kia.cases.models import Case
+
+    paths = actor.paths_for({Role.ADMIN}) if actor.has_scope("admin") else []
+    if not paths:
+        return false()
+    return Case.org_unit_id.in_(subtree_ids(paths))
+
+
 # Registerutdrag (GDPR art. 15): every record naming a person, for the admins and the dataskyddsombud of a subtree.
 ANSWERS_SUBJECT_ACCESS = {Role.ADMIN, Role.DATA_PROTECTION_OFFICER}
 

@@ -202,6 +202,7 @@ ROUTES: dict[str, Route] = {
     "POST /admin/deadline-rules/<id:rule_id>": web(CITY_ADMIN, record="deadline_rule"),
     "POST /admin/deadline-rules/<id:rule_id>/active": web(CITY_ADMIN, record="deadline_rule"),
     "GET /admin/retention": web(CITY_ADMIN),
+    "GET /admin/legal-holds": web(ADMINS),
     "POST /admin/retention/<code>": web(CITY_ADMIN, record="type", body={"months": "72", "action": "anonymise"}),
     "GET /admin/types": web(CITY_ADMIN),
     "GET /admin/types/new": web(CITY_ADMIN),
