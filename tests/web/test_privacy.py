@@ -83,3 +83,16 @@ def test_every_read_log_action_has_a_name_on_the_page():
     from kia.cases.read_log import ACTIONS
     from web.labels import READ_ACTIONS
     assert set(READ_ACTIONS) == set(ACTIONS)
+
+
+def test_a_city_admin_gives_the_new_roles_on_the_users_page(client, make, tree, db):
+    from kia.orgs.models import Role
+    csrf = sign_in(client, make.user(("admin", "STHLM"), language="en"))
+    user = make.user(("reporter", "S1"))
+    form = html(client.get(f"/admin/users/{user.id}", headers=EN))
+    assert 'value="auditor"' in form and "Data protection officer (dataskyddsombud)" in form
+    for role in ("auditor", "data_protection_officer"):
+        assert client.post(f"/admin/users/{user.id}/memberships",
+                           data={"csrf_token": csrf, "role": role, "unit": "UTBF"}).status_code == 302
+    db.expire_all()
+    assert {m.role for m in user.memberships} == {Role.REPORTER, Role.AUDITOR, Role.DATA_PROTECTION_OFFICER}
