@@ -123,3 +123,13 @@ def test_a_destroyed_case_leaves_its_reads_behind(db, people, filing):
     auditor = Actor.for_user(db.get(User, people.admin.user_id))
     rows, _ = list_access_log(db, auditor, AccessLogFilter(user_id=people.handler.user_id))
     assert [(r.entry.case_id, r.case_number) for r in rows] == [(case_id, None)] and number
+
+
+def test_a_read_costs_one_insert(db, people, filing, connection, request):
+    from tests.conftest import record_statements
+    case = filing.threat()
+    statements = record_statements(connection, request)
+    read_case(db, people.handler, case.id)
+    writes = [s.split("(")[0].strip() for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE",
+                                                                                          "DELETE"))]
+    assert writes == ["INSERT INTO access_log"]
