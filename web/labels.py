@@ -53,6 +53,7 @@ ROLES = {Role.REPORTER: N_("Staff member (medarbetare)"), Role.HANDLER: N_("Hand
          Role.DATA_PROTECTION_OFFICER: N_("Data protection officer (dataskyddsombud)")}
 # How a case was opened (kia.cases.read_log.ACTIONS), on the read log's page.
 READ_ACTIONS = {"read": N_("Opened the case"), "read_timeline": N_("Read the timeline"),
+                "read_comments": N_("Read the comments"),
                 "download": N_("Downloaded an attachment"), "reveal_personal_number": N_("Revealed a personal number"),
                 "read_messages": N_("Read the messages with the reporter"), "read_incident": N_("Opened the event"),
                 "subject_access_search": N_("Registerutdrag search")}

@@ -15,9 +15,9 @@ from kia.cases.models import AccessLogEntry, Case
 from kia.errors import N_, Forbidden, Msg
 from kia.orgs.models import User
 
-# How a case was opened: its page or the API (read), its timeline, an attachment, a revealed personal number, the
+# How a case was opened: its page or the API (read), its timeline, its comments through the API, an attachment, a revealed personal number, the
 # messages with an anonymous reporter; an incident through the API; a registerutdrag search.
-ACTIONS = ("read", "read_timeline", "download", "reveal_personal_number", "read_messages", "read_incident",
+ACTIONS = ("read", "read_timeline", "read_comments", "download", "reveal_personal_number", "read_messages", "read_incident",
            "subject_access_search")
 
 

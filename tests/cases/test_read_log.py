@@ -13,6 +13,7 @@ from kia.cases.attachments import AttachmentStore, add_attachment, open_attachme
 from kia.cases.models import AccessLogEntry
 from kia.cases.read_log import AccessLogFilter, list_access_log, subject_hash
 from kia.cases.services import read_case, read_timeline, reveal_personal_number
+from kia.cases.work import read_comments
 from kia.errors import Forbidden, NotFound
 from kia.incidents.services import PersonInput, get_incident
 from kia.orgs.models import User
@@ -37,13 +38,15 @@ def test_every_way_of_opening_a_case_is_one_row_of_the_read_log(db, people, fili
     open_attachment(db, people.safety_rep, store, case.id, attachment.id)
     assert reveal_personal_number(db, people.handler, case.id, case.incident.persons[0].id) == "19900101-0009"
     get_incident(db, people.principal_org, case.incident_id)     # GET /api/v1/incidents/<id>
+    read_comments(db, people.safety_rep, case.id)                # GET /api/v1/cases/<id>/comments
     s1 = tree["S1"].id
     assert logged(db)[before:] == [
         (handler, "read", case.id, case.incident_id, s1),
         (people.safety_rep.user_id, "read_timeline", case.id, case.incident_id, s1),
         (people.safety_rep.user_id, "download", case.id, case.incident_id, s1),
         (handler, "reveal_personal_number", case.id, case.incident_id, s1),
-        (people.principal_org.user_id, "read_incident", None, case.incident_id, s1)]
+        (people.principal_org.user_id, "read_incident", None, case.incident_id, s1),
+        (people.safety_rep.user_id, "read_comments", case.id, case.incident_id, s1)]
     assert "19900101" not in " ".join(e.detail for e in db.scalars(select(AccessLogEntry)))
 
 
