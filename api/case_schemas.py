@@ -7,7 +7,8 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, post_load, validate
 from api.schemas import Id, IncidentOut, LocalDateTime, Localised, PersonOut, between, max_length, one_of
 from kia.cases.milestones import MAX_INVESTIGATION_LENGTH, MilestoneInput
 from kia.cases.models import MilestoneKind
-from kia.cases.services import SORTS, AccessLogFilter, CaseFilter
+from kia.cases.read_log import AccessLogFilter
+from kia.cases.services import SORTS, CaseFilter
 from kia.cases.workflow import MAX_TEXT_LENGTH, TransitionInput
 
 

@@ -22,7 +22,7 @@ from kia.cases.lookup import visible_case
 from kia.cases.models import Attachment, Case, CaseAction, Comment
 from kia.cases.related import add_related_case, link_cases, unlink_cases
 from kia.cases.services import related_cases
-from kia.cases.work import add_action, add_comment, delegate_case, list_comments, update_action
+from kia.cases.work import add_action, add_comment, delegate_case, read_comments, update_action
 from kia.db import utcnow
 from kia.errors import N_, FieldErrors
 from kia.routing.models import Substitute
@@ -141,7 +141,7 @@ def create_comment(case_id: int):
 @bp.get("/cases/<id:case_id>/comments")
 @requires("cases:read")
 def index_comments(case_id: int):
-    comments = list_comments(db_session(), current_actor(), case_id)
+    comments = read_comments(db_session(), current_actor(), case_id)
     return CommentListOut().dump({"items": [_comment(c) for c in comments]})
 
 

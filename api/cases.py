@@ -19,7 +19,8 @@ from kia.http import current_actor, db_session, state
 from kia.cases.milestones import record_milestone, update_case
 from kia.cases.models import Case, TimelineEntry
 from kia.cases.serious import check_applies, check_serious
-from kia.cases.services import CaseView, is_overdue, list_access_log, list_cases, read_case, read_timeline
+from kia.cases.read_log import list_access_log
+from kia.cases.services import CaseView, is_overdue, list_cases, read_case, read_timeline
 from kia.cases.timeline import made_as_reporter
 from kia.cases.workflow import transition
 from kia.db import utcnow
@@ -206,7 +207,9 @@ def openapi_paths(spec) -> None:
         "summary": "Every change to the case, oldest first; a read of a sensitive case is logged", "tags": tags,
         "parameters": [CASE_ID], "responses": {"200": json_response(ref("TimelineOut")), **problems(401, 403, 404)}}})
     spec.path("/access-log", operations={"get": {
-        "summary": "Reads of sensitive cases in your subtree, newest first (admin)", "tags": tags,
+        "summary": "The read log: every opening of a case (page, API, attachment, revealed personal number), API "
+                   "reads of incidents and registerutdrag searches in your subtree, newest first (auditor or admin)",
+        "tags": tags,
         "parameters": [query_id("case", "a case id"), query_id("user", "a user id"),
                        query_id("cursor", "next_cursor of the previous page"),
                        *params(("limit", "query", "1–500, default 100", False))],

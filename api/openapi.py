@@ -70,10 +70,10 @@ def document_body_problems(operation: dict) -> None:
 def api_modules():
     from api import (
         case_work, cases, deadlines, feedback, incidents, notifications, property_owners, public, reference,
-        retention, routing, statistics,
+        retention, routing, statistics, subject_access,
     )
     return (reference, incidents, statistics, feedback, public, cases, case_work, deadlines, routing, notifications,
-            retention, property_owners)
+            retention, property_owners, subject_access)
 
 
 @lru_cache(maxsize=1)

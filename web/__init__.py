@@ -153,3 +153,4 @@ from web import retention  # noqa: E402,F401 – legal holds on the case page, t
 from web import oidc  # noqa: E402,F401 – single sign-on with the city's OpenID Connect provider
 from web import event_map  # noqa: E402,F401 – the event map (/karta)
 from web import two_factor  # noqa: E402 – the second step of a sign-in (two_factor_blueprint, registered by the factory)
+from web import privacy  # noqa: E402,F401 – the read log's review, the registerutdrag

@@ -1,5 +1,5 @@
-"""Admin pages: routing rules and the rules page, failed notifications, the local mail folder and the access log
-(org units and users: web.admin_org; event types: web.admin_types; deadline rules: web.admin_deadlines). Thin views
+"""Admin pages: routing rules and the rules page, failed notifications and the local mail folder (the read log and
+registerutdrag: web.privacy; org units and users: web.admin_org; event types: web.admin_types; deadline rules: web.admin_deadlines). Thin views
 over the kia admin services."""
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from kia.access import may_administer_notifications, may_read_local_mailbox, may_review_access_log
+from kia.access import may_administer_notifications, may_read_local_mailbox
 from kia.http import db_session, state
-from kia.cases.services import AccessLogFilter, list_access_log
-from kia.db import MAX_ID, as_id
+from kia.db import as_id
 from kia.deadlines.admin import list_deadline_rules
-from kia.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
+from kia.errors import N_, Conflict, NotFound, ValidationFailed
 from kia.orgs.admin import unit_tree
 from kia.orgs.models import Role
 from kia.routing.admin import (
@@ -184,16 +183,3 @@ def admin_mail():
 def admin_mail_message(name: str):
     message = read_local_mail(state().settings, signed_in_actor(), name)
     return render_template("web/admin/mail_message.html", message=message)
-
-
-@web_blueprint.get("/admin/access-log")
-@admin_page(may=may_review_access_log)
-def admin_access_log():
-    query = AccessLogFilter(case_id=request.args.get("case_id", type=as_id),
-                            cursor=request.args.get("cursor", type=as_id))
-    try:
-        rows, next_cursor = list_access_log(db_session(), signed_in_actor(), query)
-    except Forbidden:
-        abort(403)
-    return render_template("web/admin/access_log.html", rows=rows, next_cursor=next_cursor, case_id=query.case_id,
-                           max_id=MAX_ID)

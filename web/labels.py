@@ -49,7 +49,14 @@ ROLES = {Role.REPORTER: N_("Staff member (medarbetare)"), Role.HANDLER: N_("Hand
          Role.SAFETY_REP: N_("Safety representative (skyddsombud)"),
          Role.SAFETY_OFFICER: N_("Safety officer (säkerhetssamordnare)"),
          Role.PRINCIPAL_ORG: N_("Principal organiser (huvudman)"), Role.ANALYST: N_("Analyst"),
-         Role.ADMIN: N_("Administrator")}
+         Role.ADMIN: N_("Administrator"), Role.AUDITOR: N_("Auditor (granskare)"),
+         Role.DATA_PROTECTION_OFFICER: N_("Data protection officer (dataskyddsombud)")}
+# How a case was opened (kia.cases.read_log.ACTIONS), on the read log's page.
+READ_ACTIONS = {"read": N_("Opened the case"), "read_timeline": N_("Read the timeline"),
+                "read_comments": N_("Read the comments"),
+                "download": N_("Downloaded an attachment"), "reveal_personal_number": N_("Revealed a personal number"),
+                "read_messages": N_("Read the messages with the reporter"), "read_incident": N_("Opened the event"),
+                "subject_access_search": N_("Registerutdrag search")}
 PERSON_ROLES = {"affected": N_("Affected"), "perpetrator": N_("Perpetrator"), "witness": N_("Witness")}
 GENDERS = {"female": N_("Female"), "male": N_("Male"), "other": N_("Other"), "unknown": N_("Unknown")}
 PERSON_CATEGORIES = {"staff": N_("Staff"), "pupil": N_("Pupil"), "guardian": N_("Guardian"),

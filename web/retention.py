@@ -9,12 +9,14 @@ from flask_login import login_required
 from kia.db import utcnow
 from kia.errors import ValidationFailed
 from kia.http import db_session
-from kia.retention.holds import lift_hold, place_hold
+from kia.retention.holds import lift_hold, list_legal_holds, place_hold
+from kia.orgs.models import Role
 from kia.retention.models import RetentionAction
 from kia.retention.rules import list_retention_rules, set_retention_rule
 from kia.retention.runs import list_runs, preview
 from web import signed_in_actor, web_blueprint
 from web.admin import admin_page
+from web.labels import HOLD_REASONS
 from web.case_views import field_messages
 from web.handling import attempt
 
@@ -65,3 +67,10 @@ def admin_retention_rule(code: str):
     flash(_("The retention rule is saved."))
     return redirect(url_for("web.admin_retention", _anchor=f"rule-{code}"))
 
+
+
+@web_blueprint.get("/admin/legal-holds")
+@admin_page(may=lambda actor: bool(actor.paths_for({Role.ADMIN})))
+def admin_legal_holds():
+    return render_template("web/admin/legal_holds.html", holds=list_legal_holds(db_session(), signed_in_actor()),
+                           reasons=HOLD_REASONS)

@@ -192,23 +192,51 @@ def may_stand_in_for(substitute: Actor, handler: Actor) -> bool:
     return bool(handled) and all(any(path.startswith(c) for c in covered) for path in handled)
 
 
-def is_sensitive_case(case) -> bool:
-    """Reads of these are written to the access log (victimisation, or serious under AML 3:3a)."""
-    return case.incident_type.confidential or case.serious
+# The read log is reviewed by the auditor (granskare) – and, as before, by the admins – of a subtree: the reads of
+# cases in it. A read naming no case (a registerutdrag search made city-wide) is reviewed from the root only.
+REVIEWS_READ_LOG = {Role.ADMIN, Role.AUDITOR}
 
 
 def may_review_access_log(actor: Actor) -> bool:
-    return actor.has_scope("admin") and bool(actor.paths_for({Role.ADMIN}))
+    return actor.has_scope("admin") and bool(actor.paths_for(REVIEWS_READ_LOG))
 
 
 def access_log_visibility(actor: Actor) -> ColumnElement[bool]:
-    """An admin reviews the reads of cases in the subtree where they hold the admin role."""
-    from kia.cases.models import AccessLogEntry, Case
+    """An auditor (or admin) reviews the reads logged on units of the subtree where they hold that role."""
+    from kia.cases.models import AccessLogEntry
 
     if not may_review_access_log(actor):
         return false()
-    in_subtree = select(Case.id).where(Case.org_unit_id.in_(subtree_ids(actor.paths_for({Role.ADMIN}))))
-    return AccessLogEntry.case_id.in_(in_subtree)
+    paths = actor.paths_for(REVIEWS_READ_LOG)
+    clause = AccessLogEntry.org_unit_id.in_(subtree_ids(paths))
+    if any(path.count("/") == 2 for path in paths):
+        clause = clause | AccessLogEntry.org_unit_id.is_(None)
+    return clause
+
+
+def legal_hold_visibility(actor: Actor) -> ColumnElement[bool]:
+    """An admin sees the legal holds on cases of the subtree where they hold the admin role (the numbers only, as
+    in the read log: what a case says is its handlers' business)."""
+    from kia.cases.models import Case
+
+    paths = actor.paths_for({Role.ADMIN}) if actor.has_scope("admin") else []
+    if not paths:
+        return false()
+    return Case.org_unit_id.in_(subtree_ids(paths))
+
+
+# Registerutdrag (GDPR art. 15): every record naming a person, for the admins and the dataskyddsombud of a subtree.
+ANSWERS_SUBJECT_ACCESS = {Role.ADMIN, Role.DATA_PROTECTION_OFFICER}
+
+
+def may_search_data_subject(actor: Actor) -> bool:
+    return actor.has_scope("admin") and bool(actor.paths_for(ANSWERS_SUBJECT_ACCESS))
+
+
+def subject_access_units(actor: Actor):
+    """The units (a subquery of ids) whose records a registerutdrag by `actor` covers; None if none."""
+    paths = actor.paths_for(ANSWERS_SUBJECT_ACCESS) if may_search_data_subject(actor) else []
+    return subtree_ids(paths) if paths else None
 
 
 # ---- notifications ----------------------------------------------------------------------------

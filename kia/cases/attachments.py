@@ -15,9 +15,10 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kia.access import Actor, is_sensitive_case
+from kia.access import Actor
 from kia.cases.lookup import handled_case, visible_case
-from kia.cases.models import AccessLogEntry, Attachment, Case
+from kia.cases.models import Attachment, Case
+from kia.cases.read_log import log_case_read
 from kia.cases.timeline import AS_REPORTER, record
 from kia.errors import N_, DomainError, FieldErrors, Msg, NotFound
 from kia.incidents.models import Incident
@@ -275,8 +276,8 @@ def list_attachments(session: Session, actor: Actor, case_id: int) -> list[Attac
 
 def open_attachment(session: Session, actor: Actor, store: AttachmentStore, case_id: int,
                     attachment_id: int) -> tuple[Attachment, Path]:
-    """An attachment of a case the actor may read, and where its bytes are. A download from a sensitive
-    case is written to the access log, committed before the file is sent."""
+    """An attachment of a case the actor may read, and where its bytes are. The download is written to the read
+    log, committed before the file is sent."""
     case: Case = visible_case(session, actor, case_id)
     attachment = session.scalar(select(Attachment).where(Attachment.id == attachment_id,
                                                          Attachment.case_id == case.id))
@@ -285,8 +286,5 @@ def open_attachment(session: Session, actor: Actor, store: AttachmentStore, case
     path = store.path_for(attachment.sha256)
     if not path.is_file():
         raise NotFound(N_("The file of this attachment is missing."))
-    if is_sensitive_case(case):
-        session.add(AccessLogEntry(case_id=case.id, user_id=actor.user_id, action="download",
-                                   detail=f"attachment {attachment.id}"))
-        session.commit()
+    log_case_read(session, actor, case, "download", detail=f"attachment {attachment.id}")
     return attachment, path

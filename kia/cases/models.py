@@ -232,14 +232,22 @@ class TimelineEntry(Base):
 
 
 class AccessLogEntry(Base):
-    """A read of a victimisation or serious case (or of a personal number), for admins to review."""
+    """The read log: one row for each opening of a case (its page, the API, an attachment, a revealed personal
+    number), of an incident through the API, and each registerutdrag search. Only ever inserted: on PostgreSQL and
+    SQLite a trigger (migration read_log) refuses UPDATE and DELETE. So no foreign key to the case or incident: a
+    record destroyed by gallring leaves its reads behind, and the unit is kept for whom may review them."""
 
     __tablename__ = "access_log"
     __table_args__ = (Index("ix_access_log_case_id_at", "case_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column()
+    incident_id: Mapped[int | None] = mapped_column(index=True)
+    # The unit of what was read (the auditors of its subtree review it); None: a search made city-wide.
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    action: Mapped[str] = mapped_column(String(40))   # read, reveal_personal_number, download
+    action: Mapped[str] = mapped_column(String(40))   # kia.cases.read_log.ACTIONS
     detail: Mapped[str] = mapped_column(String(200), default="")
+    # A registerutdrag's person: HMAC-SHA256 of the personal number under the app's secret, never the number.
+    subject_hash: Mapped[str | None] = mapped_column(String(64), index=True)

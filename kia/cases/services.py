@@ -1,4 +1,4 @@
-"""Reading cases: one case (every read of a sensitive one logged), the inbox list, and the access-log review."""
+"""Reading cases: one case (every read written to the read log, kia.cases.read_log) and the inbox list."""
 from __future__ import annotations
 
 import base64
@@ -10,11 +10,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from kia.access import (
-    HANDLES_INCIDENTS, Actor, access_log_visibility, case_visibility, is_sensitive_case, may_handle_case,
-    may_review_access_log, may_see_personal_data, roles_taking_on, subtree_ids,
+    HANDLES_INCIDENTS, Actor, case_visibility, may_handle_case, may_see_personal_data, roles_taking_on, subtree_ids,
 )
 from kia.cases.lookup import visible_case
-from kia.cases.models import OPEN_STATES, AccessLogEntry, Case, CaseLink, CaseState, CaseWatcher, TimelineEntry
+from kia.cases.models import OPEN_STATES, Case, CaseLink, CaseState, CaseWatcher, TimelineEntry
+from kia.cases.read_log import log_case_read
 from kia.cases.workflow import next_states
 from kia.db import as_id, aware, utcnow
 from kia.errors import N_, FieldErrors, Forbidden, InvalidQuery, Msg, NotFound
@@ -25,12 +25,9 @@ OPEN = "open"   # the state filter's name for every open state at once
 
 
 def get_case(session: Session, actor: Actor, case_id: int, action: str = "read") -> Case:
-    """The case if `actor` may read it (404 otherwise). A read of a sensitive case is written to the
-    access log and committed at once, so the log holds even if the rest of the request fails."""
+    """The case if `actor` may read it (404 otherwise). Every read is written to the read log."""
     case = visible_case(session, actor, case_id)
-    if is_sensitive_case(case):
-        session.add(AccessLogEntry(case_id=case.id, user_id=actor.user_id, action=action))
-        session.commit()
+    log_case_read(session, actor, case, action)
     return case
 
 
@@ -108,9 +105,7 @@ def reveal_personal_number(session: Session, actor: Actor, case_id: int, person_
                                                          IncidentPerson.incident_id == case.incident_id))
     if person is None:
         raise NotFound(N_("No such person."))
-    session.add(AccessLogEntry(case_id=case.id, user_id=actor.user_id, action="reveal_personal_number",
-                               detail=f"person {person.id}"))
-    session.commit()
+    log_case_read(session, actor, case, "reveal_personal_number", detail=f"person {person.id}")
     return person.personal_number
 
 
@@ -293,41 +288,3 @@ def list_cases(session: Session, actor: Actor, query: CaseFilter,
                            .order_by(*order)).all()
     page = list(rows[: query.limit])
     return page, _encode_cursor(query.sort, page[-1]) if len(rows) > query.limit else None
-
-
-# ---- the access log -----------------------------------------------------------------------------
-
-@dataclass
-class AccessLogFilter:
-    case_id: int | None = None
-    user_id: int | None = None
-    cursor: int | None = None   # the id of the last entry of the previous page
-    limit: int = 100
-
-
-@dataclass
-class AccessLogRow:
-    entry: AccessLogEntry
-    case_number: str
-    user_name: str
-
-
-def list_access_log(session: Session, actor: Actor,
-                    query: AccessLogFilter) -> tuple[list[AccessLogRow], int | None]:
-    """Reads of sensitive cases in the admin's subtree, newest first."""
-    if not may_review_access_log(actor):
-        raise Forbidden(Msg(N_("Only administrators may review the access log.")))
-    conditions = [access_log_visibility(actor)]
-    if query.case_id is not None:
-        conditions.append(AccessLogEntry.case_id == query.case_id)
-    if query.user_id is not None:
-        conditions.append(AccessLogEntry.user_id == query.user_id)
-    if query.cursor is not None:
-        conditions.append(AccessLogEntry.id < query.cursor)
-    rows = session.execute(
-        select(AccessLogEntry, Case.number, User.name)
-        .join(Case, Case.id == AccessLogEntry.case_id).join(User, User.id == AccessLogEntry.user_id)
-        .where(*conditions).order_by(AccessLogEntry.id.desc()).limit(query.limit + 1)
-    ).all()
-    page = [AccessLogRow(*row) for row in rows[: query.limit]]
-    return page, page[-1].entry.id if len(rows) > query.limit else None

@@ -13,6 +13,7 @@ from kia.access import Actor, may_complete_action, may_handle_case, may_take_on
 from kia.cases.lookup import handled_case, visible_case
 from kia.cases.models import ActionStatus, Case, CaseAction, Comment
 from kia.cases.notices import notify_assigned
+from kia.cases.read_log import log_case_read
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.deadlines.services import sync_obligations
@@ -179,6 +180,14 @@ def add_comment(session: Session, actor: Actor, case_id: int, body: str) -> Comm
 
 
 def list_comments(session: Session, actor: Actor, case_id: int) -> list[Comment]:
-    """Everyone who may read the case reads its comments (the skyddsombud investigates with the chef)."""
+    """Everyone who may read the case reads its comments (the skyddsombud investigates with the chef). The case
+    page's read is logged once, by kia.cases.services.read_case; read_comments is the comments read alone."""
     case = visible_case(session, actor, case_id)
     return list(session.scalars(select(Comment).where(Comment.case_id == case.id).order_by(Comment.id)))
+
+
+def read_comments(session: Session, actor: Actor, case_id: int) -> list[Comment]:
+    """The comments without the case page (GET /api/v1/cases/<id>/comments): a read of the case's texts, logged."""
+    comments = list_comments(session, actor, case_id)
+    log_case_read(session, actor, session.get(Case, case_id), "read_comments")
+    return comments

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from kia.access import Actor, is_sensitive_case, may_handle_case
-from kia.cases.models import AccessLogEntry, Case, CaseState
+from kia.access import Actor, may_handle_case
+from kia.cases.models import Case, CaseState
+from kia.cases.read_log import case_read
 from kia.cases.timeline import record
 from kia.db import utcnow
 from kia.errors import N_, Conflict, FieldErrors, Msg, NotFound
@@ -261,13 +262,10 @@ class HandlerThread:
 
 def handler_thread(session: Session, actor: Actor, incident_id: int) -> HandlerThread:
     """The messages with an anonymous reporter, for whoever may handle a case of the incident. Like any
-    read of a sensitive case, reading its thread is written to the access log."""
+    read of a case, reading its thread is written to the read log (a row for each of the incident's cases)."""
     incident = _handled_incident(session, actor, incident_id)
-    logged = [AccessLogEntry(case_id=c.id, user_id=actor.user_id, action="read_messages")
-              for c in incident.cases if is_sensitive_case(c)]
-    if logged:
-        session.add_all(logged)
-        session.commit()
+    session.add_all([case_read(actor, c, "read_messages") for c in incident.cases])
+    session.commit()
     return HandlerThread(_has_code(session, incident), _thread(session, incident))
 
 

@@ -176,7 +176,7 @@ class IncidentPerson(Base):
     # Personal data only where needed: all optional, shown to the handler chain only.
     name: Mapped[str | None] = mapped_column(String(200))
     class_name: Mapped[str | None] = mapped_column(String(40))
-    personal_number: Mapped[str | None] = mapped_column(String(13))
+    personal_number: Mapped[str | None] = mapped_column(String(13), index=True)   # registerutdrag finds by it
 
     incident: Mapped[Incident] = relationship(back_populates="persons")
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from kia.access import Actor, may_file_on, record_visibility, subtree_ids
 from kia.cases.models import Case, CaseState, Milestone, MilestoneKind
 from kia.cases.notices import NewCaseNotices
+from kia.cases.read_log import log_incident_read
 from kia.cases.timeline import record
 from kia.db import as_id, aware, insert_pending, utcnow
 from kia.errors import N_, Conflict, FieldErrors, InvalidQuery, Msg, NotFound
@@ -294,12 +295,14 @@ def file_incident(session: Session, actor: Actor, data: IncidentInput, tz: ZoneI
 
 
 def get_incident(session: Session, actor: Actor, incident_id: int) -> Incident:
+    """The incident if `actor` may read it (404 otherwise); the read is written to the read log."""
     incident = session.scalar(select(Incident).where(
         Incident.id == incident_id,
         record_visibility(actor, Incident.org_unit_id, Incident.incident_type_id, Incident.reporter_id),
     ))
     if incident is None:
         raise NotFound(N_("No such incident."))
+    log_incident_read(session, actor, incident)
     return incident
 
 

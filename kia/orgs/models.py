@@ -27,6 +27,9 @@ class Role(StrEnum):
     PRINCIPAL_ORG = "principal_org"
     ANALYST = "analyst"
     ADMIN = "admin"
+    # Neither sees cases: the auditor reviews the read log, the dataskyddsombud answers registerutdrag.
+    AUDITOR = "auditor"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
 
 
 class OrgUnit(Base):

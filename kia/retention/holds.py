@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from kia.access import Actor
+from kia.access import Actor, legal_hold_visibility
 from kia.cases.lookup import handled_case
 from kia.cases.models import Case
 from kia.cases.timeline import record
@@ -59,3 +59,11 @@ def lift_hold(session: Session, actor: Actor, case_id: int) -> None:
         record(session, case, actor.user_id, "legal_hold_lifted", field="legal_hold", old=hold.reason)
         session.delete(hold)
     session.commit()
+
+
+def list_legal_holds(session: Session, actor: Actor, limit: int = 1000) -> list[LegalHold]:
+    """The holds standing on cases in the admin's subtree, the oldest first: what gallring will not take."""
+    return list(session.scalars(
+        select(LegalHold).join(Case, Case.id == LegalHold.case_id).where(legal_hold_visibility(actor))
+        .options(contains_eager(LegalHold.case).joinedload(Case.org_unit), joinedload(LegalHold.held_by))
+        .order_by(LegalHold.held_at, LegalHold.id).limit(limit)))

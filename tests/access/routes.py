@@ -4,7 +4,8 @@ a route whose path names a record, the kind of record (tests/access/world.py bui
 the callers' subtrees, and knows who sees which). A caller who does not see the record gets a 404; one who sees it
 but is not among `may` gets `otherwise` (403); a token without `scope` a 403; no sign-in a 401 (API) or the sign-in
 page (web). Callers: reporter, handler, safety_rep, safety_officer, principal_org, analyst, admin (of an
-administration), city_admin (of the whole city), anonymous."""
+administration), auditor and data_protection_officer (of the same administration), city_admin (of the whole city),
+anonymous."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +20,11 @@ HANDLERS = frozenset({"handler", "safety_officer"})
 # Who sees names and personal numbers (kia.access.SEES_PERSONAL_DATA), on the cases they read.
 PERSONAL_DATA = frozenset({"handler", "principal_org", "safety_officer"})
 STATISTICS = frozenset({"analyst", "handler", "principal_org", "safety_officer"})
+# Who reviews the read log (kia.access.REVIEWS_READ_LOG) and who makes a registerutdrag (ANSWERS_SUBJECT_ACCESS).
+READ_LOG = ADMINS | {"auditor"}
+SUBJECT_ACCESS = ADMINS | {"data_protection_officer"}
+# A valid personal number no record of the world names: the search is what answers.
+SUBJECT = {"personal_number": "19900101-0009", "format": "json"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,8 @@ ROUTES: dict[str, Route] = {
     "DELETE /api/v1/cases/<id:case_id>/legal-hold": api(HANDLERS, "cases:write", "case"),
     "GET /api/v1/cases/<id:case_id>/fault-reports": api(SIGNED_IN, "cases:read", "case"),
     "POST /api/v1/cases/<id:case_id>/fault-reports": api(HANDLERS, "cases:write", "case", body=FAULT_REPORT),
-    "GET /api/v1/access-log": api(ADMINS, "admin"),
+    "GET /api/v1/access-log": api(READ_LOG, "admin"),
+    "POST /api/v1/subject-access": api(SUBJECT_ACCESS, "admin", body=SUBJECT),
     "GET /api/v1/substitutes": api(SIGNED_IN, "cases:read"),
     "POST /api/v1/substitutes": api(SIGNED_IN, "cases:write"),
     "DELETE /api/v1/substitutes/<id:substitute_id>": api(SIGNED_IN, "cases:write", "substitute"),
@@ -207,7 +214,9 @@ ROUTES: dict[str, Route] = {
     "POST /cases/<id:case_id>/related-cases": web(HANDLERS, record="case"),
     # ---- web: administration -------------------------------------------------------------------------------------
     "GET /admin": web(ADMINS),
-    "GET /admin/access-log": web(ADMINS),
+    "GET /admin/access-log": web(READ_LOG),
+    "GET /admin/subject-access": web(SUBJECT_ACCESS),
+    "POST /admin/subject-access": web(SUBJECT_ACCESS, body=SUBJECT),
     "GET /admin/notifications": web(ADMINS),
     "POST /admin/notifications/<id:notification_id>/resend": web(ADMINS, record="failed_delivery"),
     "GET /admin/mail": web(CITY_ADMIN),
@@ -222,6 +231,7 @@ ROUTES: dict[str, Route] = {
     "POST /admin/deadline-rules/<id:rule_id>": web(CITY_ADMIN, record="deadline_rule"),
     "POST /admin/deadline-rules/<id:rule_id>/active": web(CITY_ADMIN, record="deadline_rule"),
     "GET /admin/retention": web(CITY_ADMIN),
+    "GET /admin/legal-holds": web(ADMINS),
     "POST /admin/retention/<code>": web(CITY_ADMIN, record="type", body={"months": "72", "action": "anonymise"}),
     "GET /admin/property-owners": web(CITY_ADMIN),
     "GET /admin/property-owners/new": web(CITY_ADMIN),

@@ -18,9 +18,11 @@ from notifications.mailbox import mail_folder
 from tests.factories import incident_body, victimisation_body
 
 # Each caller's role and the unit it holds it on. "admin" holds it on an administration (it reviews that subtree's
-# access log and deliveries), "city_admin" on the root (it configures the city); "anonymous" has no account.
+# read log and deliveries), "city_admin" on the root (it configures the city); "anonymous" has no account. The
+# auditor reviews the administration's read log, the data protection officer makes its registerutdrag.
 CALLERS = {"reporter": "S1", "handler": "S1", "safety_rep": "S1", "safety_officer": "UTBF",
-           "principal_org": "UTBF", "analyst": "UTBF", "admin": "UTBF", "city_admin": "STHLM"}
+           "principal_org": "UTBF", "analyst": "UTBF", "admin": "UTBF", "auditor": "UTBF",
+           "data_protection_officer": "UTBF", "city_admin": "STHLM"}
 SIGNED_IN = frozenset(CALLERS)
 ANYONE = SIGNED_IN | {"anonymous"}
 NOBODY: frozenset[str] = frozenset()
@@ -72,8 +74,9 @@ def build_world(api, make, db, settings) -> World:
             "threat_F1": NOBODY, "fire_F1": NOBODY}
     for name, incident in incidents.items():
         readers = seen[name] | ({"reporter"} if "S1" in name else NOBODY)
-        # The number, not the text, also to the admins of its subtree: failed deliveries and the access log name it.
-        admins = {"admin", "city_admin"} if "S1" in name else {"city_admin"}
+        # The number, not the text, also to the admins and auditor of its subtree: failed deliveries and the read log
+        # name it.
+        admins = {"admin", "auditor", "city_admin"} if "S1" in name else {"city_admin"}
         world.secrets += [(incident["description"], readers), (incident["number"], readers | admins)]
     world.secrets.append(("Elev 0", READS_VICTIMISATION | {"reporter"}))   # the pupil's name
 
@@ -92,7 +95,7 @@ def build_world(api, make, db, settings) -> World:
     related = builder.post(f"/api/v1/cases/{cases['threat_S1']}/related-cases", json={
         "type": "victimisation", "persons": [{"role": "affected", "category": "pupil", "gender": "male"}],
         "fields": {"classification": "harassment"}}).get_json()
-    world.secrets.append((related["number"], READS_VICTIMISATION | {"admin", "city_admin"}))
+    world.secrets.append((related["number"], READS_VICTIMISATION | {"admin", "auditor", "city_admin"}))
 
     def variants(**args_of) -> list[Variant]:
         return [Variant(name, {arg: ids[name] for arg, ids in args_of.items()}, seen[name]) for name in cases]

@@ -15,7 +15,8 @@ from tests.conftest import TZ
 from tests.e2e.conftest import check_page, sign_in
 
 PAGES = ["/admin", "/admin/units", "/admin/users", "/admin/types", "/admin/types/new", "/admin/types/victimisation",
-         "/admin/rules", "/admin/notifications", "/admin/mail", "/admin/access-log", "/admin/retention"]
+         "/admin/rules", "/admin/notifications", "/admin/mail", "/admin/access-log", "/admin/retention",
+         "/admin/legal-holds", "/admin/subject-access"]
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
