@@ -25,6 +25,11 @@ class NotificationKind(StrEnum):
     ESCALATED = "escalated"
     CLOSED = "closed"                      # to the reporter
     ANONYMOUS_MESSAGE = "anonymous_message"
+    ALARM = "alarm"                        # raised: to every receiver, never in a digest
+    ALARM_ENDED = "alarm_ended"            # "all clear"
+    DRILL_REMINDER = "drill_reminder"      # the year's drill is due within 30 days
+    DRILL_OVERDUE = "drill_overdue"
+    DRILL_ESCALATED = "drill_escalated"
 
 
 class DeliveryStatus(StrEnum):
