@@ -37,6 +37,9 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_MAIL_FROM": ("KIA <noreply@kia.localhost>", "Sender of KIA's e-mails."),
     "KIA_TRUSTED_PROXIES": ("0", "Reverse proxies in front of KIA whose X-Forwarded-For/-Proto to trust (rate limits, links)."),
     "KIA_NOTIFICATION_MAX_ATTEMPTS": ("10", "Delivery attempts per e-mail or webhook (exponential backoff) before it fails."),
+    "KIA_REDIS_URL": ("(none)", "Redis for alarm fan-out across workers and hosts (redis://host:6379/0); unset: in-process."),
+    "KIA_ALARM_HEARTBEAT_SECONDS": ("15", "An alarm stream (SSE) sends a heartbeat comment after this many idle seconds."),
+    "KIA_ALARM_STREAM_SECONDS": ("300", "An alarm stream ends after this many seconds; the browser reconnects at once."),
     "KIA_SWEEP_WORKERS": ("2", "Deadline sweeps run side by side on PostgreSQL, each on its own connection (SQLite: 1)."),
 }
 
@@ -113,6 +116,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     log_format: str = "text"           # or "json"
+    redis_url: str = field(default="", repr=False)   # empty: alarms fan out in this process only
+    alarm_heartbeat_seconds: float = 15
+    alarm_stream_seconds: float = 300
 
     @property
     def attachments_path(self) -> Path:
@@ -151,6 +157,9 @@ class Settings:
             host=host,
             port=port,
             log_format=log_format_from_env(),
+            redis_url=_env("KIA_REDIS_URL", ""),
+            alarm_heartbeat_seconds=float(_env("KIA_ALARM_HEARTBEAT_SECONDS", "15")),
+            alarm_stream_seconds=float(_env("KIA_ALARM_STREAM_SECONDS", "300")),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):
