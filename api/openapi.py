@@ -69,11 +69,11 @@ def document_body_problems(operation: dict) -> None:
 
 def api_modules():
     from api import (
-        case_work, cases, deadlines, feedback, incidents, notifications, public, reference, retention, routing,
-        statistics,
+        alarms, case_work, cases, deadlines, feedback, incidents, notifications, public, reference, retention,
+        routing, statistics,
     )
     return (reference, incidents, statistics, feedback, public, cases, case_work, deadlines, routing, notifications,
-            retention)
+            retention, alarms)
 
 
 @lru_cache(maxsize=1)

@@ -403,3 +403,31 @@ def unsubscribe_from_alarms(session: Session, actor: Actor, unit_code: str) -> N
     if subscription is not None:
         session.delete(subscription)
         session.commit()
+
+
+def alarm_subscriptions(session: Session, actor: Actor) -> list[OrgUnit]:
+    """The units whose subtree's alarms the actor receives by subscription."""
+    return list(session.scalars(select(OrgUnit).join(AlarmSubscription, AlarmSubscription.org_unit_id == OrgUnit.id)
+                                .where(AlarmSubscription.user_id == actor.user_id).order_by(OrgUnit.path)))
+
+
+def set_alarm_subscriptions(session: Session, actor: Actor, unit_codes: list[str]) -> list[OrgUnit]:
+    """Receive the alarms of exactly these units' subtrees (each one the actor holds a role over)."""
+    errors = FieldErrors()
+    units = []
+    for index, code in enumerate(dict.fromkeys(unit_codes)):
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+        if unit is None or not actor.holds_role_over(unit):
+            errors.add(f"org_units[{index}]", N_("Unknown org unit: %(code)s."), code=code)
+        else:
+            units.append(unit)
+    errors.raise_if_any()
+    wanted = {u.id for u in units}
+    current = session.scalars(select(AlarmSubscription).where(AlarmSubscription.user_id == actor.user_id)).all()
+    for subscription in current:
+        if subscription.org_unit_id not in wanted:
+            session.delete(subscription)
+    have = {s.org_unit_id for s in current}
+    session.add_all(AlarmSubscription(user_id=actor.user_id, org_unit_id=u.id) for u in units if u.id not in have)
+    session.commit()
+    return sorted(units, key=lambda u: u.path)
