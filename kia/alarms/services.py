@@ -6,6 +6,7 @@ Ending a non-drill alarm files a KIA event of the alarm type's event type on the
 case opens, is routed and its deadlines run; a drill is marked everywhere and files nothing."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,8 @@ from kia.alarms.fanout import queue_alarm_notices
 from kia.db import utcnow
 from kia.errors import N_, Conflict, DomainError, FieldErrors, Forbidden, Msg, NotFound
 from kia.orgs.models import OrgUnit, User
+
+log = logging.getLogger(__name__)
 
 # A second alarm of the same type on the same unit within this time joins the first (two staff pressing at once).
 JOIN_WITHIN = timedelta(seconds=60)
@@ -260,9 +263,12 @@ def raise_alarm(session: Session, actor: Actor, data: AlarmInput, broker: Broker
     session.add(alarm)
     session.flush()
     event = _event(session, alarm, "alarm.raised", now)
-    queue_alarm_notices(session, alarm, "alarm", session.scalars(receiver_ids_query(unit)).all(), now)
+    queued = queue_alarm_notices(session, alarm, "alarm", session.scalars(receiver_ids_query(unit)).all(), now)
     session.commit()
     _publish(broker, event, alarm)
+    # Ids and codes only: who raised it is in the alarm's row.
+    log.info("alarm %s raised: %s on %s%s%s, %s deliveries queued", alarm.id, alarm_type.code, unit.code,
+             " (drill)" if alarm.drill else "", " (silent)" if alarm.silent else "", queued)
     return alarm
 
 
@@ -379,6 +385,8 @@ def end_alarm(session: Session, actor: Actor, alarm_id: int, tz: ZoneInfo, broke
         stored.finish(session, now)   # numbers the event last, right before the commit (kia.incidents.services)
     session.commit()
     _publish(broker, event, alarm)
+    log.info("alarm %s ended%s", alarm.id, f": filed as incident {alarm.incident_id}" if alarm.incident_id
+             else " (drill: no event filed)" if alarm.drill else "")
     return alarm
 
 
