@@ -38,7 +38,7 @@ def _rate_limited(error: AlarmRateLimited):
 
 
 def _with_counts(alarm) -> dict:
-    return present_alarm(alarm, services.roll_call_summary(db_session(), alarm).counts)
+    return present_alarm(alarm, services.roll_call_counts(db_session(), alarm))
 
 
 # ---- alarm types -------------------------------------------------------------------------------------------------

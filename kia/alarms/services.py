@@ -192,13 +192,24 @@ def present_alarm(alarm: Alarm, counts: dict[str, int] | None = None) -> dict[st
     }
 
 
-def _counts(session: Session, alarm: Alarm) -> dict[str, int]:
-    return roll_call_summary(session, alarm).counts
+def roll_call_counts(session: Session, alarm: Alarm, receiver_ids: list[int] | None = None) -> dict[str, int]:
+    """The counts alone (every pushed event carries them): ids and statuses, no user rows loaded."""
+    if receiver_ids is None:
+        receiver_ids = session.scalars(receiver_ids_query(alarm.org_unit)).all()
+    counts = {str(s): 0 for s in RollCallStatus}
+    answered = set()
+    for user_id, status in session.execute(select(RollCallAnswer.user_id, RollCallAnswer.status)
+                                           .where(RollCallAnswer.alarm_id == alarm.id)):
+        counts[str(status)] += 1
+        answered.add(user_id)
+    counts["unanswered"] = len(set(receiver_ids) - answered)
+    return counts
 
 
-def _event(session: Session, alarm: Alarm, kind: str, now: datetime, **extra: Any) -> AlarmEvent:
+def _event(session: Session, alarm: Alarm, kind: str, now: datetime, receiver_ids: list[int] | None = None,
+           **extra: Any) -> AlarmEvent:
     event = AlarmEvent(alarm_id=alarm.id, kind=kind, created_at=now,
-                       data={"alarm": present_alarm(alarm, _counts(session, alarm)), **extra})
+                       data={"alarm": present_alarm(alarm, roll_call_counts(session, alarm, receiver_ids)), **extra})
     session.add(event)
     return event
 
@@ -262,8 +273,9 @@ def raise_alarm(session: Session, actor: Actor, data: AlarmInput, broker: Broker
                   location=location, message=message, silent=bool(data.silent), drill=bool(data.drill))
     session.add(alarm)
     session.flush()
-    event = _event(session, alarm, "alarm.raised", now)
-    queued = queue_alarm_notices(session, alarm, "alarm", session.scalars(receiver_ids_query(unit)).all(), now)
+    receiver_ids = session.scalars(receiver_ids_query(unit)).all()
+    event = _event(session, alarm, "alarm.raised", now, receiver_ids)
+    queued = queue_alarm_notices(session, alarm, "alarm", receiver_ids, now)
     session.commit()
     _publish(broker, event, alarm)
     # Ids and codes only: who raised it is in the alarm's row.
@@ -378,9 +390,9 @@ def end_alarm(session: Session, actor: Actor, alarm_id: int, tz: ZoneInfo, broke
         stored = event_record(session, alarm, roll_call_summary(session, alarm), tz, now)
         alarm.incident = stored.incident
     session.flush()
-    event = _event(session, alarm, "alarm.ended", now)
-    queue_alarm_notices(session, alarm, "alarm_ended", session.scalars(receiver_ids_query(alarm.org_unit)).all(),
-                        now)
+    receiver_ids = session.scalars(receiver_ids_query(alarm.org_unit)).all()
+    event = _event(session, alarm, "alarm.ended", now, receiver_ids)
+    queue_alarm_notices(session, alarm, "alarm_ended", receiver_ids, now)
     if stored is not None:
         stored.finish(session, now)   # numbers the event last, right before the commit (kia.incidents.services)
     session.commit()
