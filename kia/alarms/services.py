@@ -225,6 +225,13 @@ def _publish(broker: Broker | None, event: AlarmEvent, alarm: Alarm) -> None:
         broker.publish(message_of(event, alarm.org_unit.path))
 
 
+def _push(session: Session, broker: Broker | None, alarm: Alarm, kind: str, now: datetime, **extra: Any) -> None:
+    """Write the change's pushed event, commit, and only then publish it."""
+    event = _event(session, alarm, kind, now, **extra)
+    session.commit()
+    _publish(broker, event, alarm)
+
+
 # ---- changing ----------------------------------------------------------------------------------------------------
 
 
@@ -314,11 +321,9 @@ def answer_roll_call(session: Session, actor: Actor, alarm_id: int, status: str,
         session.rollback()
         return answer_roll_call(session, actor, alarm_id, status, broker, now)
     user = session.get(User, actor.user_id)
-    event = _event(session, alarm, "alarm.roll_call", now,
-                   answer={"user": {"id": user.id, "name": user.name}, "status": str(answer_status),
-                           "answered_at": now.isoformat()})
-    session.commit()
-    _publish(broker, event, alarm)
+    _push(session, broker, alarm, "alarm.roll_call", now,
+          answer={"user": {"id": user.id, "name": user.name}, "status": str(answer_status),
+                  "answered_at": now.isoformat()})
     return answer
 
 
@@ -335,9 +340,7 @@ def post_message(session: Session, actor: Actor, alarm_id: int, body: str, broke
     message = AlarmMessage(alarm=alarm, author=session.get(User, actor.user_id), body=text, created_at=now)
     session.add(message)
     session.flush()
-    event = _event(session, alarm, "alarm.message", now, message=present_message(message))
-    session.commit()
-    _publish(broker, event, alarm)
+    _push(session, broker, alarm, "alarm.message", now, message=present_message(message))
     return message
 
 
@@ -362,9 +365,7 @@ def tick_checklist(session: Session, actor: Actor, alarm_id: int, item_id: int, 
     tick = ChecklistTick(alarm=alarm, item=item, ticked_by=session.get(User, actor.user_id), ticked_at=now)
     session.add(tick)
     session.flush()
-    event = _event(session, alarm, "alarm.checklist", now, tick=present_tick(tick))
-    session.commit()
-    _publish(broker, event, alarm)
+    _push(session, broker, alarm, "alarm.checklist", now, tick=present_tick(tick))
     return tick
 
 
