@@ -22,7 +22,7 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/alarm.py` puts bench/, not t
 
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.server import free_port, server_env, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.server import free_port, kill_gunicorn, server_env, start_gunicorn  # noqa: E402
 from kia import migrate  # noqa: E402
 from kia.auth.models import ApiToken  # noqa: E402
 from kia.auth.tokens import TOKEN_PREFIX, _digest  # noqa: E402
@@ -147,16 +147,20 @@ async def measure(port: int, tokens: list[str], rounds: int) -> dict:
 
 
 def run(url: str, tokens: list[str], workers: int, redis_url: str, rounds: int) -> dict:
+    """One server, the subscribers connected, `rounds` alarms raised and ended; killed after (its streams would
+    hold a graceful stop for its whole timeout)."""
     port = free_port()
     with tempfile.TemporaryDirectory() as instance:
         env = server_env(url, Path(instance), KIA_REDIS_URL=redis_url, KIA_ALARM_STREAM_SECONDS="3600",
                          KIA_DB_POOL_SIZE="5")
         threads = len(tokens) // workers + 20   # gthread: one thread per connected subscriber, and some to spare
-        server = start_gunicorn(env, port, Path(instance) / "gunicorn.log", workers=workers, threads=threads)
+        # gthread also caps a worker's open connections (1,000 by default): the subscribers and the raiser's.
+        server = start_gunicorn(env, port, Path(instance) / "gunicorn.log", workers=workers, threads=threads,
+                                worker_connections=threads + 20)
         try:
             return asyncio.run(measure(port, tokens, rounds))
         finally:
-            stop_gunicorn(server)
+            kill_gunicorn(server)
 
 
 def main() -> int:

@@ -36,6 +36,8 @@ JOIN_WITHIN = timedelta(seconds=60)
 # At most this many alarms raised by one user in the window (a stuck button, a script).
 RAISES_PER_USER, RAISE_WINDOW = 5, timedelta(minutes=10)
 MAX_MESSAGE_LENGTH = 2000
+# How long a raise may take between its commit and queueing its deliveries before the scheduler does it instead.
+NOTICES_GRACE = timedelta(seconds=30)
 MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH = 200, 1000
 
 
@@ -225,9 +227,10 @@ def _publish(broker: Broker | None, event: AlarmEvent, alarm: Alarm) -> None:
         broker.publish(message_of(event, alarm.org_unit.path))
 
 
-def _push(session: Session, broker: Broker | None, alarm: Alarm, kind: str, now: datetime, **extra: Any) -> None:
+def _push(session: Session, broker: Broker | None, alarm: Alarm, kind: str, now: datetime,
+          receiver_ids: list[int] | None = None, **extra: Any) -> None:
     """Write the change's pushed event, commit, and only then publish it."""
-    event = _event(session, alarm, kind, now, **extra)
+    event = _event(session, alarm, kind, now, receiver_ids, **extra)
     session.commit()
     _publish(broker, event, alarm)
 
@@ -281,14 +284,32 @@ def raise_alarm(session: Session, actor: Actor, data: AlarmInput, broker: Broker
     session.add(alarm)
     session.flush()
     receiver_ids = session.scalars(receiver_ids_query(unit)).all()
-    event = _event(session, alarm, "alarm.raised", now, receiver_ids)
-    queued = queue_alarm_notices(session, alarm, "alarm", receiver_ids, now)
-    session.commit()
-    _publish(broker, event, alarm)
+    _push(session, broker, alarm, "alarm.raised", now, receiver_ids=receiver_ids)
+    # The connected clients have it; now the e-mails and webhooks (a thousand rows for a large school), in a
+    # transaction of their own. Should the process die in between, queue_missed_notices does it.
+    queued = _queue_raised_notices(session, alarm, receiver_ids, now)
     # Ids and codes only: who raised it is in the alarm's row.
     log.info("alarm %s raised: %s on %s%s%s, %s deliveries queued", alarm.id, alarm_type.code, unit.code,
              " (drill)" if alarm.drill else "", " (silent)" if alarm.silent else "", queued)
     return alarm
+
+
+def _queue_raised_notices(session: Session, alarm: Alarm, receiver_ids: list[int], now: datetime) -> int:
+    queued = queue_alarm_notices(session, alarm, "alarm", receiver_ids, now)
+    alarm.notices_queued_at = now
+    session.commit()
+    return queued
+
+
+def queue_missed_notices(session: Session, now: datetime | None = None) -> int:
+    """Queue the deliveries of raised alarms a crash left without them (the dedupe keys make a repeat harmless);
+    the scheduler runs this before each dispatch. Returns how many alarms it caught up."""
+    now = now or utcnow()
+    missed = session.scalars(select(Alarm).where(Alarm.notices_queued_at.is_(None),
+                                                 Alarm.raised_at < now - NOTICES_GRACE)).all()
+    for alarm in missed:
+        _queue_raised_notices(session, alarm, session.scalars(receiver_ids_query(alarm.org_unit)).all(), now)
+    return len(missed)
 
 
 def _open_alarm(session: Session, actor: Actor, alarm_id: int) -> Alarm:
