@@ -153,7 +153,8 @@ def run(url: str, tokens: list[str], workers: int, redis_url: str, rounds: int) 
     with tempfile.TemporaryDirectory() as instance:
         env = server_env(url, Path(instance), KIA_REDIS_URL=redis_url, KIA_ALARM_STREAM_SECONDS="3600",
                          KIA_DB_POOL_SIZE="5")
-        threads = len(tokens) // workers + 20   # gthread: one thread per connected subscriber, and some to spare
+        # gthread: one thread per connected subscriber, and room for the kernel handing a worker more than its share.
+        threads = int(len(tokens) / workers * (1.6 if workers > 1 else 1)) + 20
         # gthread also caps a worker's open connections (1,000 by default): the subscribers and the raiser's.
         server = start_gunicorn(env, port, Path(instance) / "gunicorn.log", workers=workers, threads=threads,
                                 worker_connections=threads + 20)

@@ -4,7 +4,8 @@ Redis pub/sub when KIA_REDIS_URL is set, so every gunicorn worker on every host 
 The broker is only the doorbell: every event is a row (kia.alarms.models.AlarmEvent) committed before it is
 published, and a client that missed a message (a lost connection, a restart, Redis away) is sent it from the
 database when it reconnects with Last-Event-ID. A message is a JSON-able dict:
-{"id": <AlarmEvent id>, "event": "alarm.raised", "alarm_id": 7, "unit_path": "/1/2/5/", "data": {…}}."""
+{"id": <AlarmEvent id>, "event": "alarm.raised", "alarm_id": 7, "unit_path": "/1/2/5/", "data": {…}, "sse": "…"}
+("sse": the event as the stream sends it, made once by the publisher)."""
 from __future__ import annotations
 
 import hashlib

@@ -24,6 +24,7 @@ from kia.alarms.models import (
     Alarm, AlarmEvent, AlarmMessage, AlarmSubscription, AlarmType, ChecklistTick, RollCallAnswer, RollCallStatus,
 )
 from kia.alarms.record import event_record
+from kia.alarms.stream import sse
 from kia.alarms.fanout import queue_alarm_notices
 from kia.db import utcnow
 from kia.errors import N_, Conflict, DomainError, FieldErrors, Forbidden, Msg, NotFound
@@ -217,9 +218,10 @@ def _event(session: Session, alarm: Alarm, kind: str, now: datetime, receiver_id
 
 
 def message_of(event: AlarmEvent, unit_path: str) -> dict[str, Any]:
-    """The broker message for a committed event (kia.alarms.broker)."""
+    """The broker message for a committed event (kia.alarms.broker), with its SSE text made once for every
+    subscriber of every process."""
     return {"id": event.id, "event": event.kind, "alarm_id": event.alarm_id, "unit_path": unit_path,
-            "data": event.data}
+            "data": event.data, "sse": sse(event.data, event.kind, event.id)}
 
 
 def _publish(broker: Broker | None, event: AlarmEvent, alarm: Alarm) -> None:
