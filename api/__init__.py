@@ -8,8 +8,8 @@ from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from api import (
-    case_work, cases, deadlines, feedback, incidents, notifications, openapi, property_owners, public, reference,
-    retention, routing, statistics, subject_access,
+    alarms, case_work, cases, deadlines, feedback, incidents, notifications, openapi, property_owners, public,
+    reference, retention, routing, statistics, subject_access,
 )
 from api.auth import authenticate
 from api.problems import QueryProblem, domain_problem, http_problem, query_problem, schema_problem, unavailable_problem
@@ -75,7 +75,7 @@ def _unrouted_api_paths(setup_state):
 
 
 for module in (incidents, reference, statistics, feedback, public, cases, case_work, deadlines, routing, notifications,
-               retention, property_owners, subject_access):
+               retention, property_owners, subject_access, alarms):
     v1.register_blueprint(module.bp)
 api_blueprint.register_blueprint(v1)
 api_blueprint.register_blueprint(openapi.bp)

@@ -69,11 +69,11 @@ def document_body_problems(operation: dict) -> None:
 
 def api_modules():
     from api import (
-        case_work, cases, deadlines, feedback, incidents, notifications, property_owners, public, reference,
+        alarms, case_work, cases, deadlines, feedback, incidents, notifications, property_owners, public, reference,
         retention, routing, statistics, subject_access,
     )
     return (reference, incidents, statistics, feedback, public, cases, case_work, deadlines, routing, notifications,
-            retention, property_owners, subject_access)
+            retention, property_owners, subject_access, alarms)
 
 
 @lru_cache(maxsize=1)

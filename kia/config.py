@@ -41,6 +41,9 @@ SETTINGS_DOC: dict[str, tuple[str, str]] = {
     "KIA_OIDC_CLIENT_ID": ("(none)", "KIA's client id at that service; needed with KIA_OIDC_ISSUER."),
     "KIA_OIDC_CLIENT_SECRET": ("(none)", "KIA's client secret there (never logged or shown); unset: a public client (PKCE alone)."),
     "KIA_OIDC_DISPLAY_NAME": ("SSO", "What the sign-in page's button names the service: \"Sign in with <name>\"."),
+    "KIA_REDIS_URL": ("(none)", "Redis for alarm fan-out across workers and hosts (redis://host:6379/0); unset: in-process."),
+    "KIA_ALARM_HEARTBEAT_SECONDS": ("15", "An alarm stream (SSE) sends a heartbeat comment after this many idle seconds."),
+    "KIA_ALARM_STREAM_SECONDS": ("300", "An alarm stream ends after this many seconds; the browser reconnects at once."),
     "KIA_SWEEP_WORKERS": ("2", "Deadline sweeps run side by side on PostgreSQL, each on its own connection (SQLite: 1)."),
     "KIA_MAP_TILES_URL": ("(none)", "Tile URL template for the event map ({z}/{x}/{y}, {s}); unset: no tiles, nothing loaded from outside."),
     "KIA_MAP_TILES_ATTRIBUTION": ("(none)", "Attribution the tile provider requires, shown on the map (HTML allowed)."),
@@ -131,6 +134,9 @@ class Settings:
     map_tiles_url: str = ""            # empty: the map has no tile layer
     map_tiles_attribution: str = ""
     open311_enabled: bool = False
+    redis_url: str = field(default="", repr=False)   # empty: alarms fan out in this process only
+    alarm_heartbeat_seconds: float = 15
+    alarm_stream_seconds: float = 300
 
     @property
     def attachments_path(self) -> Path:
@@ -176,6 +182,9 @@ class Settings:
             map_tiles_url=_env("KIA_MAP_TILES_URL", ""),
             map_tiles_attribution=_env("KIA_MAP_TILES_ATTRIBUTION", ""),
             open311_enabled=_env("KIA_GEOREPORT_API", "0") in ("1", "true", "yes"),
+            redis_url=_env("KIA_REDIS_URL", ""),
+            alarm_heartbeat_seconds=float(_env("KIA_ALARM_HEARTBEAT_SECONDS", "15")),
+            alarm_stream_seconds=float(_env("KIA_ALARM_STREAM_SECONDS", "300")),
         )
         values.update(overrides)
         if values["default_language"] not in ("sv", "en"):

@@ -4,13 +4,15 @@ builds the state and registers the converter; the layers import this module and 
 factory's import of them is no circle."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from flask import current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.routing import IntegerConverter
 
 from kia.access import Actor
+from kia.alarms.broker import Broker, broker_for
 from kia.config import Settings
 from kia.db import DATABASE_UNAVAILABLE, MAX_ID, database_unavailable
 
@@ -19,6 +21,18 @@ from kia.db import DATABASE_UNAVAILABLE, MAX_ID, database_unavailable
 class KiaState:
     settings: Settings
     session_factory: sessionmaker[Session]
+    _broker: Broker | None = field(default=None, repr=False)
+    _broker_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def broker(self) -> Broker:
+        """The alarm broker of this process (kia.alarms.broker): Redis with KIA_REDIS_URL, else in-process. Made at
+        first use, so a server that forks its workers after loading the app starts the Redis listener in each."""
+        if self._broker is None:
+            with self._broker_lock:
+                if self._broker is None:
+                    self._broker = broker_for(self.settings.redis_url, self.settings.database_url)
+        return self._broker
 
 
 def state() -> KiaState:

@@ -1,4 +1,8 @@
 """Imports every model module so the metadata is complete (Alembic, create_all, mapper configuration)."""
+from kia.alarms.models import (  # noqa: F401
+    Alarm, AlarmChecklistItem, AlarmEvent, AlarmMessage, AlarmSubscription, AlarmType, ChecklistTick, DrillReminder,
+    DrillRequirement, RollCallAnswer,
+)
 from kia.auth.models import ApiToken, RecoveryCode, TwoFactor, UserIdentity  # noqa: F401
 from kia.cases.models import (  # noqa: F401
     AccessLogEntry, Attachment, Case, CaseAction, CaseLink, CaseWatcher, Comment, Milestone, TimelineEntry,

@@ -1,5 +1,5 @@
 """The scheduler process (`kia scheduler`): sweeps due obligations every minute, dispatches the outbox
-every few seconds, and does the nightly housekeeping and gallring.
+every few seconds, and does the nightly housekeeping and gallring and the morning's drill reminders.
 
 Like kia/app.py and kia/cli.py this module wires things together, so it may import notifications/.
 Its job store is in memory and never shared: running two schedulers by mistake is safe because every
@@ -19,6 +19,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from kia.cases.attachments import remove_orphan_files
+from kia.alarms.drills import ensure_default_drill_requirements, sweep_drills
+from kia.alarms.services import queue_missed_notices
 from kia.config import Settings
 from kia.db import database_unavailable, make_engine, make_session_factory, unavailable_cause, utcnow
 from kia.deadlines.admin import resync_if_rules_changed
@@ -63,6 +65,11 @@ class Jobs:
     def dispatch_notifications(self, now: datetime | None = None):
         from notifications.dispatcher import dispatch
 
+        with self.session_factory() as session:
+            caught_up = queue_missed_notices(session, now)
+        if caught_up:
+            log.warning("alarms: the deliveries of %s raised alarms were queued late (a server stopped mid-raise)",
+                        caught_up)
         stats = dispatch(self.session_factory, self.settings, now or utcnow())
         if stats.sent or stats.retried or stats.failed:
             log.info("notifications: %s sent, %s to retry, %s failed for good",
@@ -95,6 +102,18 @@ class Jobs:
         if files:
             log.info("housekeeping: %s stored files no attachment refers to removed", files)
         return purged
+
+    def drill_reminders(self, now: datetime | None = None):
+        """Every unit's yearly drill requirement (brand unless an admin set others), and the day's reminder steps."""
+        now = now or utcnow()
+        with self.session_factory() as session:
+            added = ensure_default_drill_requirements(session, now)
+            result = sweep_drills(session, self.settings.timezone, now)
+        if added or result.notifications:
+            steps = ", ".join(f"{count} {step}" for step, count in result.steps.items() if count)
+            log.info("drills: %s requirements added, steps taken: %s; %s notifications queued",
+                     added, steps or "none", result.notifications)
+        return result
 
     def gallring(self, now: datetime | None = None):
         """Tonight's gallring, unless another scheduler has taken the night (the run's row says so)."""
@@ -142,6 +161,7 @@ def run(settings: Settings) -> None:
     scheduler.add_job(logged(jobs.send_digests, "daily digests"), CronTrigger(hour=7, minute=0), id="digests")
     scheduler.add_job(logged(jobs.housekeeping, "housekeeping"), CronTrigger(hour=3, minute=30), id="housekeeping")
     scheduler.add_job(logged(jobs.gallring, "gallring"), CronTrigger(hour=2, minute=30), id="gallring")
+    scheduler.add_job(logged(jobs.drill_reminders, "drill reminders"), CronTrigger(hour=6, minute=30), id="drills")
 
     def stop(_signum, _frame):
         scheduler.shutdown(wait=False)

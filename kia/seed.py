@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from kia.alarms.builtin import ensure_builtin_alarm_types
 from kia.cases.workflow import ensure_default_workflow
 from kia.deadlines.rules import ensure_default_deadline_rules
 from kia.incidents.builtin_types import ensure_builtin_types
@@ -19,4 +20,5 @@ def ensure_reference_data(session: Session) -> dict[str, int]:
         "deadline rules": ensure_default_deadline_rules(session),   # after the types they name
         "routing rules": ensure_default_routing_rules(session),   # after the types they name
         "retention rules": ensure_default_retention_rules(session),   # after the types they name
+        "alarm types": ensure_builtin_alarm_types(session),   # after the event types they become
     }

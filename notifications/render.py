@@ -43,6 +43,8 @@ def _localised(value: Any, language: str) -> Any:
 
 def link_for(kind: str, payload: dict[str, Any], settings: Settings) -> str:
     """Where the reader goes: the case, or for the reporter of a closed case their own report."""
+    if payload.get("alarm_id"):
+        return f"{settings.base_url}/alarms/{payload['alarm_id']}"
     if kind == "closed" and payload.get("incident_id"):
         return f"{settings.base_url}/my/incidents/{payload['incident_id']}"
     if payload.get("case_id"):
@@ -67,6 +69,10 @@ def context(kind: str, language: str, payload: dict[str, Any], settings: Setting
         "due": _due(payload.get("due_at"), language, settings),
         "link": link_for(kind, payload, settings),
         "owner": payload.get("owner", ""),
+        # An alarm's (kia.alarms.fanout): the admin's instruction text, the drill mark, when it was raised.
+        "instruction": _localised(payload.get("instruction"), language),
+        "drill": bool(payload.get("drill")),
+        "at": _due(payload.get("raised_at"), language, settings),
     }
 
 

@@ -91,7 +91,8 @@ def db(session_factory) -> Session:
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
     return Settings(instance_path=tmp_path, database_url=database_url, secret_key="test-secret-" + uuid.uuid4().hex,
-                    timezone=TZ, session_cookie_secure=False, open311_enabled=True)
+                    timezone=TZ, session_cookie_secure=False, open311_enabled=True,
+                    alarm_stream_seconds=0)   # an alarm stream sends what is open and ends: a test reads it whole
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ SCOPES = (
     "cases:read",
     "cases:write",
     "statistics:read",
+    "alarms:raise",     # raise and end alarms
+    "alarms:read",      # receive alarms (the stream), answer the roll call, chat, tick the checklist
     "admin",
 )
 TOKEN_PREFIX = "kia_"

@@ -28,6 +28,16 @@ class NotificationKind(StrEnum):
     ANONYMOUS_MESSAGE = "anonymous_message"
     FAULT_REPORT = "fault_report"                  # to the property owner (felanmälan)
     FAULT_REPORT_CLOSED = "fault_report_closed"    # to the handler: the owner closed it
+    ALARM = "alarm"                        # raised: to every receiver, never in a digest
+    ALARM_ENDED = "alarm_ended"            # "all clear"
+    DRILL_REMINDER = "drill_reminder"      # the year's drill is due within 30 days
+    DRILL_OVERDUE = "drill_overdue"
+    DRILL_ESCALATED = "drill_escalated"
+
+
+# About a unit (an alarm, a drill due) rather than a case: their payload names no case.
+UNIT_KINDS = frozenset({NotificationKind.ALARM, NotificationKind.ALARM_ENDED, NotificationKind.DRILL_REMINDER,
+                        NotificationKind.DRILL_OVERDUE, NotificationKind.DRILL_ESCALATED})
 
 
 class DeliveryStatus(StrEnum):

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from kia.cases.models import Case
 from kia.db import bulk_insert
 from kia.outbox.models import Channel, DeliveryStatus, Notification, NotificationKind, WebhookSubscription
-from kia.orgs.models import User
+from kia.orgs.models import OrgUnit, User
 from kia.reference import reference_data
 
 # Deadline steps cannot wait for a digest; the rest can, for users who chose one.
 URGENT = {NotificationKind.REMINDER, NotificationKind.OVERDUE, NotificationKind.ESCALATED,
-          NotificationKind.ANONYMOUS_MESSAGE}
+          NotificationKind.ANONYMOUS_MESSAGE, NotificationKind.ALARM, NotificationKind.ALARM_ENDED,
+          NotificationKind.DRILL_REMINDER, NotificationKind.DRILL_OVERDUE, NotificationKind.DRILL_ESCALATED}
 
 
 def case_payload(case: Case, **extra: Any) -> dict[str, Any]:
@@ -48,9 +49,13 @@ class Audience:
         return cls({u.id: u for u in users}, reference_data(session).webhooks)
 
     def webhooks_for(self, case: Case, kind: NotificationKind) -> list[WebhookSubscription]:
+        return self.webhooks_for_unit(case.org_unit, kind)
+
+    def webhooks_for_unit(self, unit: OrgUnit, kind: NotificationKind) -> list[WebhookSubscription]:
+        """The webhooks of the unit or a unit above it (or of the whole organisation) that take this kind."""
         if not self.webhooks:
             return []
-        ancestors = set(case.org_unit.ancestor_ids)
+        ancestors = set(unit.ancestor_ids)
         return [h for h in self.webhooks
                 if (h.org_unit_id is None or h.org_unit_id in ancestors)
                 and (not h.kinds.split() or str(kind) in h.kinds.split())]

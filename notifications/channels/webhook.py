@@ -31,10 +31,17 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def subject_of(kind: str) -> str:
+    """What the payload is about, as the body's key: an alarm (for the SMS/push gateway), a drill, else a case."""
+    if kind.startswith("alarm"):
+        return "alarm"
+    return "drill" if kind.startswith("drill") else "case"
+
+
 def body_for(row: Notification, now: datetime) -> bytes:
     """The delivery key lets a receiver drop a repeat; the timestamp is inside the signed body against replays."""
     document: dict[str, Any] = {"delivery": row.dedupe_key, "kind": str(row.kind),
-                                "timestamp": int(now.timestamp()), "case": row.payload}
+                                "timestamp": int(now.timestamp()), subject_of(str(row.kind)): row.payload}
     return json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
 
 

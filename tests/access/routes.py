@@ -55,6 +55,8 @@ DEADLINE_RULE = {"code": "matrix_rule", "name_sv": "Matris", "name_en": "Matrix"
                  "due_working_days": 2, "met_by_milestone": "police_report_made"}
 FAULT_REPORT = {"place": "Hus A, sal 12", "description": "Fönstret är krossat.", "urgency": "urgent"}
 NEW_OWNER = {"name": "Matris fastigheter", "method": "email", "email": "fel@matris.example.se"}
+NEW_ALARM_TYPE = {"code": "matrix_alarm", "name": {"sv": "Matris", "en": "Matrix"}, "event_type": "fire"}
+ENDS_ALARMS = frozenset({"reporter", "handler", "safety_officer"})
 NOT_SERIOUS = {"answers": {"death": False, "serious_injury": [], "several_hurt": False, "serious_near_miss": False,
                            "serious_threat": []}}
 
@@ -138,6 +140,27 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/property-owners": api(CITY_ADMIN, "admin", body=NEW_OWNER),
     "GET /api/v1/property-owners/<id:owner_id>": api(CITY_ADMIN, "admin", "property_owner"),
     "PATCH /api/v1/property-owners/<id:owner_id>": api(CITY_ADMIN, "admin", "property_owner", body={"active": True}),
+    # ---- API: alarms ---------------------------------------------------------------------------------------------
+    "GET /api/v1/alarm-types": api(SIGNED_IN),
+    "POST /api/v1/alarm-types": api(CITY_ADMIN, "admin", body=NEW_ALARM_TYPE),
+    "PATCH /api/v1/alarm-types/<code>": api(CITY_ADMIN, "admin", "alarm_type", body={"active": True}),
+    "GET /api/v1/alarms": api(SIGNED_IN, "alarms:read"),
+    "POST /api/v1/alarms": api(SIGNED_IN, "alarms:raise", body={"type": "hot", "org_unit": "S1", "drill": True}),
+    "GET /api/v1/alarms/stream": api(SIGNED_IN, "alarms:read"),
+    "GET /api/v1/alarms/<id:alarm_id>": api(SIGNED_IN, "alarms:read", "alarm"),
+    "GET /api/v1/alarms/<id:alarm_id>/roll-call": api(SIGNED_IN, "alarms:read", "alarm"),
+    "POST /api/v1/alarms/<id:alarm_id>/roll-call": api(SIGNED_IN, "alarms:read", "alarm", body={"status": "safe"}),
+    "GET /api/v1/alarms/<id:alarm_id>/messages": api(SIGNED_IN, "alarms:read", "alarm"),
+    "POST /api/v1/alarms/<id:alarm_id>/messages": api(SIGNED_IN, "alarms:read", "alarm", body={"body": "Hej"}),
+    "POST /api/v1/alarms/<id:alarm_id>/checklist": api(SIGNED_IN, "alarms:read", "alarm",
+                                                        body=lambda w: {"item": w.ids["alarm_item"]}),
+    # The one who raised it (the S1 reporter), a rektor (handler) or a safety officer.
+    "POST /api/v1/alarms/<id:alarm_id>/end": api(ENDS_ALARMS, "alarms:raise", "alarm"),
+    "GET /api/v1/alarm-subscriptions": api(SIGNED_IN, "alarms:read"),
+    "PUT /api/v1/alarm-subscriptions": api(SIGNED_IN, "alarms:read", body={"org_units": []}),
+    "GET /api/v1/drill-requirements": api(SIGNED_IN, "alarms:read"),
+    "PUT /api/v1/drill-requirements": api({"handler", "admin", "city_admin"}, "alarms:raise",
+                                          body={"org_unit": "S1", "type": "brand", "every_months": 12}),
     # ---- API: no sign-in -----------------------------------------------------------------------------------------
     "GET /api/v1/openapi.json": api(ANYONE),
     "GET /api/docs": api(ANYONE),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 
+from kia.alarms.models import AlarmChecklistItem, AlarmType
 from kia.cases.models import Case
 from kia.deadlines.models import DeadlineRule
 from kia.orgs.models import Membership
@@ -143,6 +144,20 @@ def build_world(api, make, db, settings) -> World:
         "ends_at": "2030-01-10T08:00"}).get_json()["id"]
     world.records["substitute"] = [Variant("the handler's", {"substitute_id": substitute}, {"handler"})]
 
+    # An open alarm in S1, raised by the S1 reporter (every caller holds a role over S1), and one in F1 (only the
+    # city admin's); their messages must not leak outside.
+    alarms = {}
+    for name, raiser, unit in (("alarm_S1", s1_reporter, "S1"), ("alarm_F1", f1_reporter, "F1")):
+        response = raiser.post("/api/v1/alarms", json={"type": "brand", "org_unit": unit,
+                                                       "message": f"Hemlig-larm-{unit}"})
+        assert response.status_code == 201, response.get_json()
+        alarms[name] = response.get_json()["id"]
+    world.secrets += [("Hemlig-larm-S1", SIGNED_IN), ("Hemlig-larm-F1", frozenset({"city_admin"}))]
+    world.records["alarm"] = [Variant("alarm_S1", {"alarm_id": alarms["alarm_S1"]}, SIGNED_IN),
+                              Variant("alarm_F1", {"alarm_id": alarms["alarm_F1"]}, frozenset({"city_admin"}))]
+    world.ids["alarm_item"] = db.scalar(select(AlarmChecklistItem.id).join(AlarmType).where(AlarmType.code == "brand")
+                                        .limit(1))
+
     # City-wide configuration: there is no subtree to be outside of; whoever is not a city admin is refused first.
     webhook = api.as_user(world.users["city_admin"]).post("/api/v1/admin/webhooks", json={
         "name": "Matris", "url": "https://hooks.example.se/kia"}).get_json()["id"]
@@ -159,6 +174,7 @@ def build_world(api, make, db, settings) -> World:
               "user": {"user_id": world.users["reporter"].id},
               "membership": {"user_id": world.users["reporter"].id, "membership_id": membership},
               "webhook": {"webhook_id": webhook}, "property_owner": {"owner_id": owner}, "type": {"code": "threat_violence"},
+              "alarm_type": {"code": "brand"},
               "mail": {"name": "20260310T093000000000Z-matrix.eml"}, "static": {"filename": "kia.css"}}
     for kind, args in config.items():
         world.records[kind] = [Variant("the one", args, ANYONE)]
