@@ -84,7 +84,9 @@ def _safe_next(target: str | None) -> str:
 
 @web_blueprint.get("/")
 def index():
-    return render_template("web/index.html")
+    from web.alarms import start_page_alarms   # the alarm buttons and the open alarms (web.alarms imports this module)
+
+    return render_template("web/index.html", **start_page_alarms())
 
 
 @web_blueprint.route("/login", methods=["GET", "POST"])
@@ -133,3 +135,4 @@ from web import handling, inbox, notifications_page, related_cases  # noqa: E402
 from web import reporting, account  # noqa: E402,F401 – reporting, own reports, password and language
 from web import manifest  # noqa: E402,F401 – the web app manifest (add to home screen)
 from web import retention  # noqa: E402,F401 – legal holds on the case page, the gallring admin page
+from web import alarms  # noqa: E402,F401 – raising alarms, the alarm page, the alarm types' admin
