@@ -80,6 +80,8 @@
 
   if (banner) {
     part("close").addEventListener("click", function () { if (shown !== null) { remember(shown); } hideBanner(); });
+    // Going to the alarm page: the banner has done its work in this tab.
+    part("link").addEventListener("click", function () { if (shown !== null) { remember(shown); } });
     banner.addEventListener("keydown", function (event) {
       if (event.key === "Escape") { if (shown !== null) { remember(shown); } hideBanner(); return; }
       if (event.key === "Tab") {   // keep the focus inside the dialog while it is open
