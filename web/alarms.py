@@ -21,6 +21,9 @@ from web import signed_in_actor, web_blueprint
 from web.admin import admin_page
 
 ON = "on"
+# Up to this many units, the start page has a row of buttons for each; more (a safety officer over many schools):
+# one row of buttons and a choice of the unit.
+UNIT_ROWS = 3
 STATUSES = {"safe": N_("I am safe"), "need_help": N_("I need help"), "not_on_site": N_("I am not on site")}
 COUNT_LABELS = {"safe": N_("Safe"), "need_help": N_("Need help"), "not_on_site": N_("Not on site"),
                 "unanswered": N_("Not answered")}
@@ -38,7 +41,7 @@ def start_page_alarms() -> dict:
         return {}
     session, actor = db_session(), signed_in_actor()
     alarms = services.open_alarms_for(session, actor)
-    return {"alarm_units": services.raisable_units(session, actor),
+    return {"alarm_units": services.raisable_units(session, actor), "unit_rows": UNIT_ROWS,
             "alarm_types": services.list_alarm_types(session),
             "open_alarms": [(a, services.roll_call_summary(session, a).counts) for a in alarms]}
 
@@ -108,9 +111,8 @@ def alarm_page(alarm_id: int, status: int = 200, errors: dict | None = None):
     mine = next((a for a in summary.answers if a.user_id == actor.user_id), None)
     ticks = {t.item_id: t for t in alarm.ticks}
     checklist = [(item, ticks.get(item.id)) for item in alarm.alarm_type.checklist if item.active or item.id in ticks]
-    receives = alarm in services.open_alarms_for(session, actor) if alarm.is_open else False
     return render_template("web/alarms/alarm.html", alarm=alarm, summary=summary, mine=mine, checklist=checklist,
-                           may_end=services.may_end_alarm(actor, alarm), receives=receives, statuses=STATUSES,
+                           may_end=services.may_end_alarm(actor, alarm), statuses=STATUSES,
                            count_labels=COUNT_LABELS, errors=errors or {}, language=str(get_locale())), status
 
 

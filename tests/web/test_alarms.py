@@ -225,3 +225,14 @@ def test_admin_pages_are_for_city_admins_only(client, make, tree):
     sign_in(client, make.user(("reporter", "S1")))
     assert client.get("/admin/alarm-types").status_code == 403
     assert client.get("/admin/alarm-types/brand").status_code == 403
+
+
+def test_many_units_give_one_row_of_buttons_and_a_choice_of_unit(client, db, make, tree):
+    token = sign_in(client, make.user(("safety_officer", "UTBF"), ("reporter", "F1")))
+    body = html(client.get("/"))
+    assert body.count('name="type" value="brand"') == 1
+    select_ = re.search(r'<select id="alarm-unit" name="org_unit">.*?</select>', body, re.S).group(0)
+    assert all(f'value="{code}"' in select_ for code in ("S1", "S2", "G1", "F1"))
+    assert '<label for="alarm-unit">' in body
+    assert client.post("/alarms", data={"csrf_token": token, "org_unit": "F1", "type": "brand"}).status_code == 302
+    assert alarms(db)[-1].org_unit.code == "F1"
