@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/kia_test
 export KIA_SESSION_COOKIE_SECURE ?= 0
 
-.PHONY: run test test-pg install browser bench-ingest bench-profile bench-sweep bench-gallring bench-tertial bench-inbox bench-pages clean messages
+.PHONY: run test test-pg install browser bench-ingest bench-profile bench-sweep bench-gallring bench-tertial bench-inbox bench-pages bench-alarm clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench-sweep: $(DEV_STAMP)
 ## Tertial statistics over 1,000,000 incidents on PostgreSQL (database kia_bench_tertial).
 bench-gallring: $(DEV_STAMP)
 	$(BIN)/python bench/gallring.py
+
+bench-alarm: $(DEV_STAMP)
+	$(BIN)/python bench/alarm.py
 
 bench-tertial: $(DEV_STAMP)
 	$(BIN)/python bench/tertial.py

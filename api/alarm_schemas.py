@@ -154,3 +154,20 @@ class AlarmTypeIn(AlarmTypePatchIn):
     code = fields.String(required=True)
     name = fields.Nested(Localised, required=True)
     event_type = fields.String(required=True, metadata={"description": "the event type an ended alarm is filed as"})
+
+
+class DrillRequirementIn(Strict):
+    org_unit = fields.String(required=True)
+    type = fields.String(load_default="brand", metadata={"description": "the alarm type to drill"})
+    every_months = fields.Integer(load_default=12, metadata={"description": "1–60; yearly by default"})
+    active = fields.Boolean(load_default=True)
+
+
+class DrillRequirementOut(Schema):
+    org_unit = fields.Function(lambda s: s.requirement.org_unit.code)
+    org_unit_name = fields.Function(lambda s: s.requirement.org_unit.name)
+    type = fields.Function(lambda s: s.requirement.alarm_type.code)
+    every_months = fields.Function(lambda s: s.requirement.every_months)
+    active = fields.Function(lambda s: s.requirement.active)
+    last_drill_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime()

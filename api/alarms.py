@@ -7,7 +7,8 @@ from flask import Blueprint, Response, request, url_for
 
 from api.alarm_schemas import (
     AlarmDetailOut, AlarmIn, AlarmMessageIn, AlarmMessageOut, AlarmOut, AlarmSubscriptionsIn, AlarmTypeIn,
-    AlarmTypeOut, AlarmTypePatchIn, ChecklistTickIn, ChecklistTickOut, RollCallAnswerOut, RollCallIn, RollCallOut,
+    AlarmTypeOut, AlarmTypePatchIn, ChecklistTickIn, ChecklistTickOut, DrillRequirementIn, DrillRequirementOut,
+    RollCallAnswerOut, RollCallIn, RollCallOut,
 )
 from api.auth import requires
 from api.openapi import json_body as body_of, json_response, params, path_id, problems, ref
@@ -15,6 +16,7 @@ from api.problems import domain_problem, json_body
 from api.schemas import OrgUnitOut
 from kia.alarms import services
 from kia.alarms.services import AlarmAlreadyRaised, AlarmRateLimited, present_alarm, present_message, present_tick
+from kia.alarms.drills import DrillStatus, drill_due_at, last_drill_at, list_drill_requirements, set_drill_requirement
 from kia.alarms.stream import event_stream, sse
 from kia.alarms.types import change_alarm_type, create_alarm_type
 from kia.http import current_actor, db_session, state
@@ -38,7 +40,7 @@ def _rate_limited(error: AlarmRateLimited):
 
 
 def _with_counts(alarm) -> dict:
-    return present_alarm(alarm, services.roll_call_summary(db_session(), alarm).counts)
+    return present_alarm(alarm, services.roll_call_counts(db_session(), alarm))
 
 
 # ---- alarm types -------------------------------------------------------------------------------------------------
@@ -163,6 +165,24 @@ def put_subscriptions():
                                                                        body["org_units"]))
 
 
+@bp.get("/drill-requirements")
+@requires("alarms:read")
+def index_drill_requirements():
+    statuses = list_drill_requirements(db_session(), current_actor(), state().settings.timezone)
+    return DrillRequirementOut(many=True).dump(statuses)
+
+
+@bp.put("/drill-requirements")
+@requires("alarms:raise")
+def put_drill_requirement():
+    body = DrillRequirementIn().load(json_body())
+    session, tz = db_session(), state().settings.timezone
+    requirement = set_drill_requirement(session, current_actor(), body["org_unit"], body["type"],
+                                        body["every_months"], body["active"])
+    return DrillRequirementOut().dump(DrillStatus(requirement, last_drill_at(session, requirement),
+                                                  drill_due_at(session, requirement, tz)))
+
+
 # ---- the stream --------------------------------------------------------------------------------------------------
 
 
@@ -204,7 +224,8 @@ OPENAPI_SCHEMAS = {"RollCallAnswerOut": RollCallAnswerOut, "AlarmMessageOut": Al
                    "AlarmDetailOut": AlarmDetailOut, "RollCallIn": RollCallIn, "RollCallOut": RollCallOut,
                    "AlarmMessageIn": AlarmMessageIn, "ChecklistTickIn": ChecklistTickIn, "AlarmTypeIn": AlarmTypeIn,
                    "AlarmTypePatchIn": AlarmTypePatchIn, "AlarmTypeOut": AlarmTypeOut,
-                   "AlarmSubscriptionsIn": AlarmSubscriptionsIn}
+                   "AlarmSubscriptionsIn": AlarmSubscriptionsIn, "DrillRequirementIn": DrillRequirementIn,
+                   "DrillRequirementOut": DrillRequirementOut}
 
 
 def openapi_paths(spec) -> None:
@@ -259,7 +280,8 @@ def openapi_paths(spec) -> None:
                  "requestBody": body_of("AlarmMessageIn"),
                  "responses": {"201": json_response(ref("AlarmMessageOut")), **problems(401, 403, 404, 409, 422)}}})
     spec.path("/alarms/{alarm_id}/checklist", operations={"post": {
-        "summary": "Tick a checklist step", "tags": tags, "parameters": alarm, "requestBody": body_of("ChecklistTickIn"),
+        "summary": "Tick a checklist step", "tags": tags, "parameters": alarm,
+        "requestBody": body_of("ChecklistTickIn"),
         "responses": {"200": json_response(ref("ChecklistTickOut")), **problems(401, 403, 404, 422)}}})
     spec.path("/alarms/{alarm_id}/end", operations={"post": {
         "summary": "All clear: end the alarm; a real one is filed as an event with its case", "tags": tags,
@@ -273,3 +295,11 @@ def openapi_paths(spec) -> None:
                 "requestBody": body_of("AlarmSubscriptionsIn"),
                 "responses": {"200": json_response({"type": "array", "items": ref("OrgUnitOut")}),
                               **problems(401, 403, 422)}}})
+    spec.path("/drill-requirements", operations={
+        "get": {"summary": "The drills your units must hold, with the last one and the next due date",
+                "tags": tags,
+                "responses": {"200": json_response({"type": "array", "items": ref("DrillRequirementOut")}),
+                              **problems(401, 403)}},
+        "put": {"summary": "Require a drill of an alarm type on a unit (a rektor or an admin of it)", "tags": tags,
+                "requestBody": body_of("DrillRequirementIn"),
+                "responses": {"200": json_response(ref("DrillRequirementOut")), **problems(401, 403, 422)}}})

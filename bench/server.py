@@ -31,10 +31,11 @@ def server_env(database_url: str, instance: Path, **extra: str) -> dict[str, str
 
 
 def start_gunicorn(env: dict[str, str], port: int, log_path: Path, workers: int, threads: int,
-                   app: str = KIA_APP, keep_alive: int = 30) -> subprocess.Popen:
+                   app: str = KIA_APP, keep_alive: int = 30, worker_connections: int = 1000) -> subprocess.Popen:
     """gunicorn (gthread) serving `app` on 127.0.0.1:`port`, returned once a worker answers a request."""
     command = [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}",
                "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
+               "--worker-connections", str(worker_connections),
                "--keep-alive", str(keep_alive), "--log-level", "warning", app]
     # Its own process group, so that kill_gunicorn reaches the master and every worker at once.
     server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log_path.open("a"), stderr=subprocess.STDOUT,

@@ -228,6 +228,9 @@ HOST_HELP = "Address to listen on; default: KIA_HOST, else 127.0.0.1."
 PORT_HELP = "Port to listen on; default: KIA_PORT, else 5000."
 
 
+ALARM_STREAM_THREADS = 64
+
+
 @main.command()
 @click.option("--host", default=None, help=HOST_HELP)
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help=PORT_HELP)
@@ -244,6 +247,10 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings = Settings.from_env()
     settings = dataclasses.replace(settings, host=host or settings.host, port=port or settings.port)
     configure_logging(settings.log_format)
+    if workers > 1 and not settings.redis_url:
+        # The in-process alarm broker reaches the open pages of its own process only (README, alarms).
+        click.echo("KIA_REDIS_URL is not set: one worker, so that every alarm reaches every open page.")
+        workers = 1
     # Read before gunicorn starts, so that printing it holds up nothing: the workers boot right after.
     banner = _banner_text(settings)
 
@@ -254,7 +261,8 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
             # so `make run` and a benchmark server can run side by side.
             self.cfg.set("control_socket", str(settings.instance_path / "gunicorn.ctl"))
             self.cfg.set("workers", workers)
-            self.cfg.set("threads", 4)
+            # Each open page holds a thread for its alarm stream (SSE) while it is open: room for them.
+            self.cfg.set("threads", ALARM_STREAM_THREADS)
             self.cfg.set("logger_class", GunicornLogger)
             self.cfg.set("accesslog", "-")
             # No client address (an anonymous reporter's), referrer or query string (a search for a name).

@@ -31,7 +31,7 @@ class KiaState:
         if self._broker is None:
             with self._broker_lock:
                 if self._broker is None:
-                    self._broker = broker_for(self.settings.redis_url)
+                    self._broker = broker_for(self.settings.redis_url, self.settings.database_url)
         return self._broker
 
 

@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from kia.alarms.drills import ensure_default_drill_requirements, sweep_drills
+from kia.alarms.services import queue_missed_notices
 from kia.config import Settings
 from kia.db import database_unavailable, make_engine, make_session_factory, unavailable_cause, utcnow
 from kia.deadlines.admin import resync_if_rules_changed
@@ -60,6 +61,11 @@ class Jobs:
     def dispatch_notifications(self, now: datetime | None = None):
         from notifications.dispatcher import dispatch
 
+        with self.session_factory() as session:
+            caught_up = queue_missed_notices(session, now)
+        if caught_up:
+            log.warning("alarms: the deliveries of %s raised alarms were queued late (a server stopped mid-raise)",
+                        caught_up)
         stats = dispatch(self.session_factory, self.settings, now or utcnow())
         if stats.sent or stats.retried or stats.failed:
             log.info("notifications: %s sent, %s to retry, %s failed for good",

@@ -4,13 +4,16 @@ Redis pub/sub when KIA_REDIS_URL is set, so every gunicorn worker on every host 
 The broker is only the doorbell: every event is a row (kia.alarms.models.AlarmEvent) committed before it is
 published, and a client that missed a message (a lost connection, a restart, Redis away) is sent it from the
 database when it reconnects with Last-Event-ID. A message is a JSON-able dict:
-{"id": <AlarmEvent id>, "event": "alarm.raised", "alarm_id": 7, "unit_path": "/1/2/5/", "data": {…}}."""
+{"id": <AlarmEvent id>, "event": "alarm.raised", "alarm_id": 7, "unit_path": "/1/2/5/", "data": {…}, "sse": "…"}
+("sse": the event as the stream sends it, made once by the publisher)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import queue
 import threading
+import time
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -111,8 +114,14 @@ class RedisBroker(LocalFanout):
         super().__init__()
         self.channel = channel
         self._redis = redis.Redis.from_url(url, health_check_interval=30)
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._pubsub = self._redis.pubsub()
         self._pubsub.subscribe(**{channel: self._on_message})
+        # Wait for Redis to confirm: a message published once this broker is in use must reach it.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            confirmation = self._pubsub.get_message(timeout=0.5)
+            if confirmation is not None and confirmation["type"] == "subscribe":
+                break
         self._thread = self._pubsub.run_in_thread(sleep_time=1.0, daemon=True,
                                                   exception_handler=self._on_listener_error)
 
@@ -142,6 +151,13 @@ class RedisBroker(LocalFanout):
         self._redis.close()
 
 
-def broker_for(redis_url: str | None) -> InProcessBroker | RedisBroker:
+def channel_for(database_url: str) -> str:
+    """The channel of one installation: pub/sub channels are global to a Redis server, so two KIAs sharing one (a
+    test and a production instance, two test runs) must not hear each other's alarms. Every worker of an
+    installation has the same database URL."""
+    return f"{CHANNEL}:{hashlib.sha256(database_url.encode()).hexdigest()[:16]}"
+
+
+def broker_for(redis_url: str | None, database_url: str = "") -> InProcessBroker | RedisBroker:
     """Redis when a URL is set, else the in-process broker."""
-    return RedisBroker(redis_url) if redis_url else InProcessBroker()
+    return RedisBroker(redis_url, channel_for(database_url)) if redis_url else InProcessBroker()

@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from kia.access import Actor
 from kia.alarms.builtin import DEFAULT_DRILL_TYPE
 from kia.alarms.fanout import unit_rows
 from kia.alarms.models import Alarm, AlarmType, DrillReminder, DrillRequirement, DrillStep
 from kia.db import utcnow
+from kia.errors import N_, FieldErrors, Forbidden, Msg
 from kia.orgs.models import OrgKind, OrgUnit, Role
 from kia.outbox.models import NotificationKind
 from kia.outbox.services import insert_rows
@@ -127,3 +129,55 @@ def sweep_drills(session: Session, tz: ZoneInfo, now: datetime | None = None) ->
     result.notifications = insert_rows(session, rows)
     session.commit()
     return result
+
+
+@dataclass
+class DrillStatus:
+    requirement: DrillRequirement
+    last_drill_at: datetime | None
+    due_at: datetime
+
+
+def list_drill_requirements(session: Session, actor: Actor, tz: ZoneInfo) -> list[DrillStatus]:
+    """The active requirements of the units the actor holds a role over, each with its last drill and next due date,
+    soonest due first."""
+    paths = tuple(sorted({g.unit_path for g in actor.grants}))
+    if not paths:
+        return []
+    requirements = session.scalars(select(DrillRequirement).join(OrgUnit).where(
+        DrillRequirement.active.is_(True), OrgUnit.active.is_(True),
+        or_(*(OrgUnit.path.startswith(p) for p in paths)))).all()
+    statuses = []
+    for requirement in requirements:
+        last = last_drill_at(session, requirement)
+        statuses.append(DrillStatus(requirement, last, add_months(last or requirement.starts_at,
+                                                                  requirement.every_months, tz)))
+    return sorted(statuses, key=lambda s: (s.due_at, s.requirement.id))
+
+
+SETS_DRILLS = {Role.HANDLER, Role.ADMIN}
+
+
+def set_drill_requirement(session: Session, actor: Actor, unit_code: str, type_code: str, every_months: int,
+                          active: bool = True, now: datetime | None = None) -> DrillRequirement:
+    """Require (or no longer require) a drill of an alarm type on a unit every `every_months`: a rektor (handler) or
+    an admin over the unit."""
+    errors = FieldErrors()
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code))
+    if unit is None or not actor.holds_role_over(unit):
+        errors.add("org_unit", N_("Unknown org unit: %(code)s."), code=unit_code)
+    alarm_type = session.scalar(select(AlarmType).where(AlarmType.code == type_code))
+    if alarm_type is None:
+        errors.add("type", N_("Unknown alarm type: %(code)s."), code=type_code)
+    errors.whole_number("every_months", every_months, 1, 60)
+    errors.raise_if_any()
+    if not actor.holds_role_over(unit, SETS_DRILLS):
+        raise Forbidden(Msg(N_("Only a rektor or an administrator of the unit may change its drills.")))
+    requirement = session.scalar(select(DrillRequirement).where(DrillRequirement.org_unit_id == unit.id,
+                                                                DrillRequirement.alarm_type_id == alarm_type.id))
+    if requirement is None:
+        requirement = DrillRequirement(org_unit=unit, alarm_type=alarm_type, starts_at=now or utcnow())
+        session.add(requirement)
+    requirement.every_months, requirement.active = every_months, active
+    session.commit()
+    return requirement

@@ -84,6 +84,9 @@ class Alarm(Base):
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The event an ended non-drill alarm was filed as.
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # When its e-mails and webhooks were queued: right after the raise's own commit, so the push to connected clients
+    # waits for no outbox rows; an alarm a crash left without them is queued by the scheduler's next dispatch.
+    notices_queued_at: Mapped[datetime | None]
 
     alarm_type: Mapped[AlarmType] = relationship(lazy="joined")
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")

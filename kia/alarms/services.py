@@ -6,6 +6,7 @@ Ending a non-drill alarm files a KIA event of the alarm type's event type on the
 case opens, is routed and its deadlines run; a drill is marked everywhere and files nothing."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,16 +24,21 @@ from kia.alarms.models import (
     Alarm, AlarmEvent, AlarmMessage, AlarmSubscription, AlarmType, ChecklistTick, RollCallAnswer, RollCallStatus,
 )
 from kia.alarms.record import event_record
+from kia.alarms.stream import sse
 from kia.alarms.fanout import queue_alarm_notices
 from kia.db import utcnow
 from kia.errors import N_, Conflict, DomainError, FieldErrors, Forbidden, Msg, NotFound
 from kia.orgs.models import OrgUnit, User
+
+log = logging.getLogger(__name__)
 
 # A second alarm of the same type on the same unit within this time joins the first (two staff pressing at once).
 JOIN_WITHIN = timedelta(seconds=60)
 # At most this many alarms raised by one user in the window (a stuck button, a script).
 RAISES_PER_USER, RAISE_WINDOW = 5, timedelta(minutes=10)
 MAX_MESSAGE_LENGTH = 2000
+# How long a raise may take between its commit and queueing its deliveries before the scheduler does it instead.
+NOTICES_GRACE = timedelta(seconds=30)
 MAX_LOCATION_LENGTH, MAX_TEXT_LENGTH = 200, 1000
 
 
@@ -189,26 +195,46 @@ def present_alarm(alarm: Alarm, counts: dict[str, int] | None = None) -> dict[st
     }
 
 
-def _counts(session: Session, alarm: Alarm) -> dict[str, int]:
-    return roll_call_summary(session, alarm).counts
+def roll_call_counts(session: Session, alarm: Alarm, receiver_ids: list[int] | None = None) -> dict[str, int]:
+    """The counts alone (every pushed event carries them): ids and statuses, no user rows loaded."""
+    if receiver_ids is None:
+        receiver_ids = session.scalars(receiver_ids_query(alarm.org_unit)).all()
+    counts = {str(s): 0 for s in RollCallStatus}
+    answered = set()
+    for user_id, status in session.execute(select(RollCallAnswer.user_id, RollCallAnswer.status)
+                                           .where(RollCallAnswer.alarm_id == alarm.id)):
+        counts[str(status)] += 1
+        answered.add(user_id)
+    counts["unanswered"] = len(set(receiver_ids) - answered)
+    return counts
 
 
-def _event(session: Session, alarm: Alarm, kind: str, now: datetime, **extra: Any) -> AlarmEvent:
+def _event(session: Session, alarm: Alarm, kind: str, now: datetime, receiver_ids: list[int] | None = None,
+           **extra: Any) -> AlarmEvent:
     event = AlarmEvent(alarm_id=alarm.id, kind=kind, created_at=now,
-                       data={"alarm": present_alarm(alarm, _counts(session, alarm)), **extra})
+                       data={"alarm": present_alarm(alarm, roll_call_counts(session, alarm, receiver_ids)), **extra})
     session.add(event)
     return event
 
 
 def message_of(event: AlarmEvent, unit_path: str) -> dict[str, Any]:
-    """The broker message for a committed event (kia.alarms.broker)."""
+    """The broker message for a committed event (kia.alarms.broker), with its SSE text made once for every
+    subscriber of every process."""
     return {"id": event.id, "event": event.kind, "alarm_id": event.alarm_id, "unit_path": unit_path,
-            "data": event.data}
+            "data": event.data, "sse": sse(event.data, event.kind, event.id)}
 
 
 def _publish(broker: Broker | None, event: AlarmEvent, alarm: Alarm) -> None:
     if broker is not None:
         broker.publish(message_of(event, alarm.org_unit.path))
+
+
+def _push(session: Session, broker: Broker | None, alarm: Alarm, kind: str, now: datetime,
+          receiver_ids: list[int] | None = None, **extra: Any) -> None:
+    """Write the change's pushed event, commit, and only then publish it."""
+    event = _event(session, alarm, kind, now, receiver_ids, **extra)
+    session.commit()
+    _publish(broker, event, alarm)
 
 
 # ---- changing ----------------------------------------------------------------------------------------------------
@@ -259,11 +285,33 @@ def raise_alarm(session: Session, actor: Actor, data: AlarmInput, broker: Broker
                   location=location, message=message, silent=bool(data.silent), drill=bool(data.drill))
     session.add(alarm)
     session.flush()
-    event = _event(session, alarm, "alarm.raised", now)
-    queue_alarm_notices(session, alarm, "alarm", session.scalars(receiver_ids_query(unit)).all(), now)
-    session.commit()
-    _publish(broker, event, alarm)
+    receiver_ids = session.scalars(receiver_ids_query(unit)).all()
+    _push(session, broker, alarm, "alarm.raised", now, receiver_ids=receiver_ids)
+    # The connected clients have it; now the e-mails and webhooks (a thousand rows for a large school), in a
+    # transaction of their own. Should the process die in between, queue_missed_notices does it.
+    queued = _queue_raised_notices(session, alarm, receiver_ids, now)
+    # Ids and codes only: who raised it is in the alarm's row.
+    log.info("alarm %s raised: %s on %s%s%s, %s deliveries queued", alarm.id, alarm_type.code, unit.code,
+             " (drill)" if alarm.drill else "", " (silent)" if alarm.silent else "", queued)
     return alarm
+
+
+def _queue_raised_notices(session: Session, alarm: Alarm, receiver_ids: list[int], now: datetime) -> int:
+    queued = queue_alarm_notices(session, alarm, "alarm", receiver_ids, now)
+    alarm.notices_queued_at = now
+    session.commit()
+    return queued
+
+
+def queue_missed_notices(session: Session, now: datetime | None = None) -> int:
+    """Queue the deliveries of raised alarms a crash left without them (the dedupe keys make a repeat harmless);
+    the scheduler runs this before each dispatch. Returns how many alarms it caught up."""
+    now = now or utcnow()
+    missed = session.scalars(select(Alarm).where(Alarm.notices_queued_at.is_(None),
+                                                 Alarm.raised_at < now - NOTICES_GRACE)).all()
+    for alarm in missed:
+        _queue_raised_notices(session, alarm, session.scalars(receiver_ids_query(alarm.org_unit)).all(), now)
+    return len(missed)
 
 
 def _open_alarm(session: Session, actor: Actor, alarm_id: int) -> Alarm:
@@ -296,11 +344,9 @@ def answer_roll_call(session: Session, actor: Actor, alarm_id: int, status: str,
         session.rollback()
         return answer_roll_call(session, actor, alarm_id, status, broker, now)
     user = session.get(User, actor.user_id)
-    event = _event(session, alarm, "alarm.roll_call", now,
-                   answer={"user": {"id": user.id, "name": user.name}, "status": str(answer_status),
-                           "answered_at": now.isoformat()})
-    session.commit()
-    _publish(broker, event, alarm)
+    _push(session, broker, alarm, "alarm.roll_call", now,
+          answer={"user": {"id": user.id, "name": user.name}, "status": str(answer_status),
+                  "answered_at": now.isoformat()})
     return answer
 
 
@@ -317,9 +363,7 @@ def post_message(session: Session, actor: Actor, alarm_id: int, body: str, broke
     message = AlarmMessage(alarm=alarm, author=session.get(User, actor.user_id), body=text, created_at=now)
     session.add(message)
     session.flush()
-    event = _event(session, alarm, "alarm.message", now, message=present_message(message))
-    session.commit()
-    _publish(broker, event, alarm)
+    _push(session, broker, alarm, "alarm.message", now, message=present_message(message))
     return message
 
 
@@ -344,9 +388,7 @@ def tick_checklist(session: Session, actor: Actor, alarm_id: int, item_id: int, 
     tick = ChecklistTick(alarm=alarm, item=item, ticked_by=session.get(User, actor.user_id), ticked_at=now)
     session.add(tick)
     session.flush()
-    event = _event(session, alarm, "alarm.checklist", now, tick=present_tick(tick))
-    session.commit()
-    _publish(broker, event, alarm)
+    _push(session, broker, alarm, "alarm.checklist", now, tick=present_tick(tick))
     return tick
 
 
@@ -372,13 +414,15 @@ def end_alarm(session: Session, actor: Actor, alarm_id: int, tz: ZoneInfo, broke
         stored = event_record(session, alarm, roll_call_summary(session, alarm), tz, now)
         alarm.incident = stored.incident
     session.flush()
-    event = _event(session, alarm, "alarm.ended", now)
-    queue_alarm_notices(session, alarm, "alarm_ended", session.scalars(receiver_ids_query(alarm.org_unit)).all(),
-                        now)
+    receiver_ids = session.scalars(receiver_ids_query(alarm.org_unit)).all()
+    event = _event(session, alarm, "alarm.ended", now, receiver_ids)
+    queue_alarm_notices(session, alarm, "alarm_ended", receiver_ids, now)
     if stored is not None:
         stored.finish(session, now)   # numbers the event last, right before the commit (kia.incidents.services)
     session.commit()
     _publish(broker, event, alarm)
+    log.info("alarm %s ended%s", alarm.id, f": filed as incident {alarm.incident_id}" if alarm.incident_id
+             else " (drill: no event filed)" if alarm.drill else "")
     return alarm
 
 

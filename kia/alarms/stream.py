@@ -51,6 +51,6 @@ def event_stream(subscription: Subscription, audience: AlarmAudience, opening: l
             if message["id"] <= last_id or not audience.receives(message["unit_path"]):
                 continue
             last_id = message["id"]
-            yield sse(message["data"], message["event"], message["id"])
+            yield message.get("sse") or sse(message["data"], message["event"], message["id"])
     finally:
         subscription.close()

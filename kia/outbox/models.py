@@ -32,6 +32,11 @@ class NotificationKind(StrEnum):
     DRILL_ESCALATED = "drill_escalated"
 
 
+# About a unit (an alarm, a drill due) rather than a case: their payload names no case.
+UNIT_KINDS = frozenset({NotificationKind.ALARM, NotificationKind.ALARM_ENDED, NotificationKind.DRILL_REMINDER,
+                        NotificationKind.DRILL_OVERDUE, NotificationKind.DRILL_ESCALATED})
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -88,6 +88,7 @@ def upgrade() -> None:
     sa.Column('ended_at', kia.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ended_by_id', sa.Integer(), nullable=True),
     sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.Column('notices_queued_at', kia.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['alarm_type_id'], ['alarm_types.id'], name=op.f('fk_alarms_alarm_type_id_alarm_types')),
     sa.ForeignKeyConstraint(['ended_by_id'], ['users.id'], name=op.f('fk_alarms_ended_by_id_users')),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_alarms_incident_id_incidents')),

@@ -141,6 +141,9 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/alarms/<id:alarm_id>/end": api(ENDS_ALARMS, "alarms:raise", "alarm"),
     "GET /api/v1/alarm-subscriptions": api(SIGNED_IN, "alarms:read"),
     "PUT /api/v1/alarm-subscriptions": api(SIGNED_IN, "alarms:read", body={"org_units": []}),
+    "GET /api/v1/drill-requirements": api(SIGNED_IN, "alarms:read"),
+    "PUT /api/v1/drill-requirements": api({"handler", "admin", "city_admin"}, "alarms:raise",
+                                          body={"org_unit": "S1", "type": "brand", "every_months": 12}),
     # ---- API: no sign-in -----------------------------------------------------------------------------------------
     "GET /api/v1/openapi.json": api(ANYONE),
     "GET /api/docs": api(ANYONE),

@@ -80,3 +80,16 @@ def test_the_scheduler_job_adds_requirements_and_sweeps(settings, session_factor
 def test_add_months_keeps_the_day_or_takes_the_months_last():
     assert add_months(datetime(2026, 1, 31, 9, tzinfo=TZ), 1, TZ) == datetime(2026, 2, 28, 9, tzinfo=TZ)
     assert add_months(datetime(2027, 3, 1, 9, tzinfo=TZ), 12, TZ) == datetime(2028, 3, 1, 9, tzinfo=TZ)
+
+
+def test_the_drill_requirements_api(api, make, tree):
+    rektor = api.as_user(make.user(("handler", "S1")))
+    teacher = api.as_user(make.user(("reporter", "S1")))
+    set_ = rektor.put("/api/v1/drill-requirements", json={"org_unit": "S1", "type": "inrymning", "every_months": 6})
+    assert set_.status_code == 200, set_.get_json()
+    assert set_.get_json()["type"] == "inrymning" and set_.get_json()["last_drill_at"] is None
+    listed = teacher.get("/api/v1/drill-requirements").get_json()
+    assert [(r["org_unit"], r["type"], r["every_months"]) for r in listed] == [("S1", "inrymning", 6)]
+    assert teacher.put("/api/v1/drill-requirements", json={"org_unit": "S1"}).status_code == 403
+    bad = rektor.put("/api/v1/drill-requirements", json={"org_unit": "F1", "type": "meteor", "every_months": 0})
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"org_unit", "type", "every_months"}

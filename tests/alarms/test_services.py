@@ -215,3 +215,21 @@ def test_a_reconnecting_client_is_sent_what_it_missed(db, school):
 
 def test_alarms_are_never_deleted(db):
     assert not hasattr(Alarm, "delete") and AlarmType.__tablename__ == "alarm_types"
+
+
+def test_deliveries_a_crash_left_unqueued_are_queued_by_the_scheduler(db, school, settings, session_factory):
+    from kia.alarms.services import NOTICES_GRACE, queue_missed_notices
+    from kia.scheduler import Jobs
+
+    alarm = raise_alarm(db, school["teacher"], fire())
+    assert alarm.notices_queued_at is not None
+    # As if the process had died between the raise's commit and its deliveries' transaction.
+    db.execute(Notification.__table__.delete().where(Notification.kind == NotificationKind.ALARM))
+    db.get(Alarm, alarm.id).notices_queued_at = None
+    db.commit()
+    assert queue_missed_notices(db, alarm.raised_at + NOTICES_GRACE / 2) == 0   # the raise may still be at it
+    Jobs(settings, session_factory).dispatch_notifications(alarm.raised_at + NOTICES_GRACE * 2)
+    db.expire_all()
+    assert db.get(Alarm, alarm.id).notices_queued_at is not None
+    assert len(db.scalars(select(Notification).where(Notification.kind == NotificationKind.ALARM)).all()) == 2
+    assert queue_missed_notices(db, alarm.raised_at + NOTICES_GRACE * 3) == 0

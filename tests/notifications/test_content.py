@@ -6,7 +6,7 @@ import pytest
 
 from kia.access import Actor
 from kia.orgs.models import User
-from kia.outbox.models import NotificationKind
+from kia.outbox.models import UNIT_KINDS, NotificationKind
 from notifications.dispatcher import dispatch
 from notifications.inbox import unread_count
 from notifications.render import TEMPLATES, render
@@ -19,7 +19,14 @@ PAYLOAD = {"case_id": 7, "case_number": "UTBF-2026-00042-1", "incident_id": 5, "
            "due_at": "2026-04-09T08:00:00+00:00", "step": "due"}
 
 
-@pytest.mark.parametrize("kind", list(NotificationKind))
+CASE_KINDS = [kind for kind in NotificationKind if kind not in UNIT_KINDS]
+ALARM_PAYLOAD = {"alarm_id": 9, "alarm_type": "brand", "type_name": {"sv": "Brand", "en": "Fire"},
+                 "instruction": {"sv": "Utrym byggnaden.", "en": "Evacuate the building."}, "unit": "S1",
+                 "unit_name": "Skola Ett", "silent": False, "drill": False, "raised_at": "2026-04-09T08:00:00+00:00",
+                 "ended_at": None, "due_at": "2026-04-09T08:00:00+00:00", "step": "due"}
+
+
+@pytest.mark.parametrize("kind", CASE_KINDS)
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_every_kind_renders_in_both_languages(kind, language, settings):
     rendered = render(kind, language, PAYLOAD, replace(settings, base_url="https://kia.example.se"))
@@ -28,6 +35,17 @@ def test_every_kind_renders_in_both_languages(kind, language, settings):
             else "https://kia.example.se/cases/7")
     assert link in rendered.body
     assert ("Ärende:" if language == "sv" else "Case:") in rendered.body
+
+
+@pytest.mark.parametrize("kind", sorted(UNIT_KINDS))
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_alarm_and_drill_kind_renders_in_both_languages(kind, language, settings):
+    rendered = render(kind, language, ALARM_PAYLOAD, replace(settings, base_url="https://kia.example.se"))
+    assert rendered.subject and "\n" not in rendered.subject and "Skola Ett" in rendered.subject
+    assert "https://kia.example.se/" in rendered.body and ("Brand" if language == "sv" else "Fire") in rendered.body
+    if kind == NotificationKind.ALARM:
+        assert ("Utrym byggnaden." if language == "sv" else "Evacuate the building.") in rendered.body
+        assert "https://kia.example.se/alarms/9" in rendered.body
 
 
 def test_deadline_notices_show_the_due_time_in_stockholm(settings):
@@ -47,10 +65,10 @@ def test_mails_never_carry_the_pupils_name_number_or_the_description(db, session
     handler = make.user(("handler", "S1"))
     case = file_victimisation(db, reporter)
     assert case.subject_person.name == PUPIL_NAME   # the case really is about the named pupil
-    for kind in NotificationKind:
+    for kind in CASE_KINDS:
         notify(db, case, kind, [handler, db.get(User, reporter.user_id)])
     dispatch(session_factory, smtp_settings, NOW)
-    assert len(smtp.messages) == 2 * len(NotificationKind)
+    assert len(smtp.messages) == 2 * len(CASE_KINDS)
     digits = PUPIL_NUMBER.replace("-", "")
     for message in smtp.messages:
         text = message.as_string() + message.get_content()
