@@ -97,7 +97,9 @@ def _safe_next(target: str | None) -> str:
 
 @web_blueprint.get("/")
 def index():
-    return render_template("web/index.html")
+    from web.alarms import start_page_alarms   # the alarm buttons and the open alarms (web.alarms imports this module)
+
+    return render_template("web/index.html", **start_page_alarms())
 
 
 @web_blueprint.route("/login", methods=["GET", "POST"])
@@ -154,3 +156,4 @@ from web import oidc  # noqa: E402,F401 – single sign-on with the city's OpenI
 from web import event_map  # noqa: E402,F401 – the event map (/karta)
 from web import two_factor  # noqa: E402 – the second step of a sign-in (two_factor_blueprint, registered by the factory)
 from web import privacy  # noqa: E402,F401 – the read log's review, the registerutdrag
+from web import alarms  # noqa: E402,F401 – raising alarms, the alarm page, the alarm types' admin
