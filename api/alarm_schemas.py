@@ -159,7 +159,8 @@ class AlarmTypeIn(AlarmTypePatchIn):
 class DrillRequirementIn(Strict):
     org_unit = fields.String(required=True)
     type = fields.String(load_default="brand", metadata={"description": "the alarm type to drill"})
-    every_months = fields.Integer(load_default=12, metadata={"description": "1–60; yearly by default"})
+    every_months = fields.Integer(load_default=12, metadata={"minimum": 1, "maximum": 60,
+                                                             "description": "1–60; yearly by default"})
     active = fields.Boolean(load_default=True)
 
 
