@@ -25,6 +25,7 @@ $(DEV_STAMP): $(STAMP)
 	touch $(DEV_STAMP)
 
 $(VENDOR_STAMP): package.json package-lock.json
+	.ci/ensure-npm
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR)
 	mkdir -p $(VENDOR)/images
