@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from kia.access import Actor, notifications_of, own_notifications
+from kia.access import Actor, own_notifications, unread_notifications_of
 from kia.errors import N_, NotFound
 from kia.orgs.models import User
 from kia.outbox.models import Channel, DeliveryStatus, Notification
@@ -34,8 +34,7 @@ def list_inbox(session: Session, actor: Actor, unread: bool = False, cursor: int
 
 
 # Built once: every signed-in page's header shows the count.
-_UNREAD = (select(func.count()).select_from(Notification)
-           .where(notifications_of(bindparam("user_id")), Notification.read_at.is_(None)))
+_UNREAD = unread_notifications_of(bindparam("user_id"))
 
 
 def unread_count(session: Session, actor: Actor) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from kia.errors import N_, Forbidden, Msg
 from kia.incidents.models import Category, IncidentType
@@ -251,6 +251,14 @@ def notifications_of(user_id) -> ColumnElement[bool]:
     from kia.outbox.models import Channel, Notification
 
     return (Notification.user_id == user_id) & (Notification.channel == Channel.EMAIL)
+
+
+def unread_notifications_of(user_id) -> Select:
+    """How many of a user's own notifications are unread (a user id, or a bind parameter giving it)."""
+    from kia.outbox.models import Notification
+
+    return select(func.count()).select_from(Notification).where(notifications_of(user_id),
+                                                                 Notification.read_at.is_(None))
 
 
 def may_administer_notifications(actor: Actor) -> bool:

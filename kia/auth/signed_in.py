@@ -15,17 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from kia.access import Actor, Grant, notifications_of
+from kia.access import Actor, Grant, unread_notifications_of
 from kia.orgs.models import Membership, OrgUnit, Role, User
-from kia.outbox.models import Notification
 
 # Built once: building the statement cost more than running it. The unread count's subquery is not correlated:
 # both databases work it out once, whatever the number of roles.
-_UNREAD = (select(func.count()).select_from(Notification)
-           .where(notifications_of(bindparam("user_id")), Notification.read_at.is_(None)).scalar_subquery())
+_UNREAD = unread_notifications_of(bindparam("user_id")).scalar_subquery()
 _USER_WITH_ROLES = (
     select(User.id, User.name, User.language, User.active, User.session_epoch, _UNREAD.label("unread"),
            Membership.role, Membership.org_unit_id, OrgUnit.path)
